@@ -1,0 +1,7 @@
+if(XCODEC_CCACHE)
+  find_program(XCODEC_CCACHE_PROGRAM ccache)
+  if(XCODEC_CCACHE_PROGRAM)
+    set(CMAKE_CXX_COMPILER_LAUNCHER ${XCODEC_CCACHE_PROGRAM})
+    message(STATUS "xcodec: using ccache (${XCODEC_CCACHE_PROGRAM})")
+  endif()
+endif()

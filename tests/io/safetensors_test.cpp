@@ -1,0 +1,118 @@
+#include <torch/torch.h>
+
+#include <fstream>
+
+#include "support/test_support.h"
+#include "xcodec/core/error.h"
+#include "xcodec/io/atomic_file.h"
+#include "xcodec/io/safetensors.h"
+
+namespace xcodec::io {
+namespace {
+
+using xcodec::testing::TempDir;
+
+std::string write_bytes(const TempDir& dir, const std::string& bytes) {
+  const std::string path = (dir.path() / "x.safetensors").string();
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+std::string with_header(const std::string& json, size_t data_bytes) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((json.size() >> (8 * i)) & 0xff);
+  return out + json + std::string(data_bytes, '\0');
+}
+
+TEST(Safetensors, RoundTripsDtypesShapesAndMetadata) {
+  TempDir dir;
+  const std::string path = (dir.path() / "m.safetensors").string();
+  std::vector<std::pair<std::string, torch::Tensor>> tensors = {
+      {"a.weight", torch::randn({3, 4})},
+      {"b.half", torch::randn({5}).to(torch::kFloat16)},
+      {"c.bf16", torch::randn({2, 2}).to(torch::kBFloat16)},
+      {"d.long", torch::arange(7)},
+      {"e.int", torch::arange(3, torch::kInt32)},
+      {"f.empty", torch::zeros({0, 3})},
+  };
+  save_safetensors(path, tensors, {{"format", "xcodec"}, {"version", "1"}});
+  auto file = SafetensorsFile::open(path);
+  EXPECT_EQ(file->keys().size(), tensors.size());
+  EXPECT_EQ(file->metadata().at("format"), "xcodec");
+  for (const auto& [name, t] : tensors) {
+    const torch::Tensor back = file->tensor(name);
+    EXPECT_EQ(back.scalar_type(), t.scalar_type()) << name;
+    EXPECT_TRUE(back.equal(t)) << name;
+  }
+  EXPECT_THROW(file->tensor("missing"), IoError);
+}
+
+TEST(Safetensors, ReadsTheFixtureModel) {
+  auto file =
+      SafetensorsFile::open(xcodec::testing::fixture_path("xcodec2-small/model.safetensors"));
+  EXPECT_EQ(file->keys().size(), 328u);
+  EXPECT_TRUE(file->contains("generator.quantizer.project_in.weight"));
+}
+
+TEST(Safetensors, RejectsHostileFiles) {
+  TempDir dir;
+  EXPECT_THROW(SafetensorsFile::open(write_bytes(dir, "")), IoError);
+  EXPECT_THROW(SafetensorsFile::open(write_bytes(dir, "1234")), IoError);
+  // header length far beyond the file
+  EXPECT_THROW(SafetensorsFile::open(
+                   write_bytes(dir, std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8) + "{}")),
+               IoError);
+  EXPECT_THROW(SafetensorsFile::open(write_bytes(dir, with_header("not json", 0))), IoError);
+  EXPECT_THROW(SafetensorsFile::open(write_bytes(dir, with_header("[1,2]", 0))), IoError);
+  // offsets past the data section
+  EXPECT_THROW(
+      SafetensorsFile::open(write_bytes(
+          dir, with_header(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8))),
+      IoError);
+  // size disagrees with shape
+  EXPECT_THROW(
+      SafetensorsFile::open(write_bytes(
+          dir, with_header(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})", 16))),
+      IoError);
+  // negative dimension, unknown dtype, begin > end, overflowing shape
+  EXPECT_THROW(
+      SafetensorsFile::open(write_bytes(
+          dir, with_header(R"({"w":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}})", 16))),
+      IoError);
+  EXPECT_THROW(
+      SafetensorsFile::open(write_bytes(
+          dir, with_header(R"({"w":{"dtype":"Q4","shape":[4],"data_offsets":[0,16]}})", 16))),
+      IoError);
+  EXPECT_THROW(
+      SafetensorsFile::open(write_bytes(
+          dir, with_header(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[16,0]}})", 16))),
+      IoError);
+  EXPECT_THROW(
+      SafetensorsFile::open(write_bytes(
+          dir, with_header(
+                   R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,16]}})",
+                   16))),
+      IoError);
+  // overlapping tensors
+  EXPECT_THROW(SafetensorsFile::open(write_bytes(
+                   dir, with_header(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+                                    R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+                                    16))),
+               IoError);
+  // a well-formed one still opens
+  EXPECT_NO_THROW(SafetensorsFile::open(write_bytes(
+      dir, with_header(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 16))));
+}
+
+TEST(Safetensors, WriterNeverLeavesAPartialFile) {
+  TempDir dir;
+  const std::string path = (dir.path() / "out.safetensors").string();
+  EXPECT_THROW(save_safetensors(path, {{"a", torch::ones(2)}, {"a", torch::ones(2)}}), IoError);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  write_file_atomic(path, "x");
+  EXPECT_EQ(read_file(path), "x");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
+}
+
+}  // namespace
+}  // namespace xcodec::io
