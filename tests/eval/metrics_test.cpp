@@ -490,6 +490,8 @@ TEST(SpectrogramImage, WritesPngOfExpectedSize) {
   o.max_width = 100;
   const std::string narrow = spectrogram_comparison_png(x, y, fs, o);
   EXPECT_EQ(read_be32(narrow, 16), 100u);
+  o.panel_height = 50;
+  EXPECT_EQ(read_be32(spectrogram_comparison_png(x, y, fs, o), 20), 2u * 50 + o.separator);
   EXPECT_THROW(spectrogram_comparison_png(x, std::vector<float>{}, fs, o), ShapeError);
   o.n_fft = 300;
   EXPECT_THROW(spectrogram_comparison_png(x, y, fs, o), ConfigError);
