@@ -253,6 +253,10 @@ TEST(Stoi, RejectsMismatchedLengthsAndTooShortInput) {
   EXPECT_THROW(stoi(std::vector<float>(100, 0.1f), std::vector<float>(100, 0.1f), 16000),
                ShapeError);
   EXPECT_THROW(stoi(x, x, 0), ConfigError);
+  auto bad = x;
+  bad[100] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_TRUE(std::isnan(stoi(x, bad, 16000)));
+  EXPECT_TRUE(std::isnan(estoi(bad, x, 16000)));
 }
 
 TEST(Stoi, ReturnsPystoiFloorWhenTooFewSpeechFrames) {
