@@ -85,8 +85,7 @@ void BM_TeacherLayer16_Waveform(benchmark::State& state) {
 void BM_SeamlessFbank(benchmark::State& state) {
   const xcodec::audio::SeamlessFbank fbank;
   const auto device = bench_device();
-  const auto wave =
-      xcodec::audio::xcodec2_semantic_pad(aligned_wave(state.range(0))).to(device);
+  const auto wave = xcodec::audio::xcodec2_semantic_pad(aligned_wave(state.range(0))).to(device);
   torch::InferenceMode guard;
   for (auto _ : state) {
     auto f = fbank(wave);
