@@ -138,6 +138,20 @@ TEST_F(W2vBertParity, SemanticTeacherFromWaveform) {
   EXPECT_THROW(teacher->hidden(torch::zeros({1, 1000})), ShapeError);
 }
 
+TEST_F(W2vBertParity, SemanticTeacherBatchRowsMatchSingleUtterances) {
+  // Equal-length training crops are batched; each row keeps its own fbank statistics.
+  SemanticTeacherOptions opts;
+  opts.layer = 3;
+  auto teacher = SemanticTeacher::load(xcodec::testing::fixtures_dir() + "/" + kDir, opts);
+  const auto wav = load_fixture(npy("fe_xcodec_input_wav"));
+  const auto a = wav.slice(0, 160, 160 + 9600);
+  const auto b = 0.5 * wav.slice(0, 20000, 20000 + 9600);
+  const auto both = teacher->hidden(torch::stack({a, b}));
+  ASSERT_EQ(both.sizes(), (torch::IntArrayRef{2, 30, 32}));
+  EXPECT_TENSOR_CLOSE(both[0], teacher->hidden(a)[0], 1e-5, 0.0);
+  EXPECT_TENSOR_CLOSE(both[1], teacher->hidden(b)[0], 1e-5, 0.0);
+}
+
 // ---- loading ------------------------------------------------------------------------------------
 
 std::vector<std::pair<std::string, torch::Tensor>> fixture_tensors() {
