@@ -40,6 +40,7 @@ Wav2Vec2BertModel load_fixture_model(int64_t num_layers) {
 std::string npy(const std::string& name) { return kDir + name + ".npy"; }
 
 class W2vBertParity : public SeededTest {};
+class W2vBertLoader : public SeededTest {};
 
 TEST_F(W2vBertParity, FeatureProjection) {
   const auto config = fixture_config();
@@ -152,6 +153,18 @@ TEST_F(W2vBertParity, SemanticTeacherBatchRowsMatchSingleUtterances) {
   EXPECT_TENSOR_CLOSE(both[1], teacher->hidden(b)[0], 1e-5, 0.0);
 }
 
+TEST_F(W2vBertParity, SemanticTeacherOnGpu_CUDA) {
+  SemanticTeacherOptions opts;
+  opts.layer = 3;
+  opts.device = torch::kCUDA;
+  auto teacher = SemanticTeacher::load(xcodec::testing::fixtures_dir() + "/" + kDir, opts);
+  const auto wav = load_fixture(npy("fe_xcodec_input_wav"));
+  const auto aligned = audio::xcodec2_pad_to_hop(wav.slice(0, 160, 160 + 34080)).unsqueeze(0);
+  const auto h = teacher->hidden(aligned);
+  EXPECT_TRUE(h.is_cuda());
+  EXPECT_TENSOR_CLOSE(h.cpu(), load_fixture(npy("w2v_hidden_states_3")), kAtol, 0.0);
+}
+
 // ---- loading ------------------------------------------------------------------------------------
 
 std::vector<std::pair<std::string, torch::Tensor>> fixture_tensors() {
@@ -206,7 +219,7 @@ TEST_F(W2vBertParity, LoadsUnderSemanticModelPrefixOfACodecCheckpoint) {
   EXPECT_NE(msg.find("missing 'feature_projection.layer_norm.weight'"), std::string::npos) << msg;
 }
 
-TEST_F(W2vBertParity, MissingMisShapedAndUnknownKeysAreReported) {
+TEST_F(W2vBertLoader, MissingMisShapedAndUnknownKeysAreReported) {
   TempDir dir;
   const auto config = fixture_config();
   auto tensors = fixture_tensors();
@@ -245,7 +258,7 @@ TEST_F(W2vBertParity, MissingMisShapedAndUnknownKeysAreReported) {
       << msg0;
 }
 
-TEST_F(W2vBertParity, TruncatedModelIgnoresLaterLayersButNotLayersBeyondTheConfig) {
+TEST_F(W2vBertLoader, TruncatedModelIgnoresLaterLayersButNotLayersBeyondTheConfig) {
   TempDir dir;
   const auto config = fixture_config();
   auto tensors = fixture_tensors();
