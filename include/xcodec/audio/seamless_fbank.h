@@ -52,7 +52,8 @@ struct SeamlessFbankOptions {
 /// Output of the extractor.
 struct SeamlessFeatures {
   torch::Tensor input_features;  ///< [B, T2, num_mel_bins * stride] float32, T2 = ceil(T / stride)
-  torch::Tensor attention_mask;  ///< [B, T2] int64; 1 for stacked frames whose LAST frame is real
+  torch::Tensor attention_mask;  ///< [B, T2] int64; mask of each group's frame index % stride == 1
+                                 ///< (stride 2: the second, i.e. last, frame)
 };
 
 /// The SeamlessM4T feature extractor. Cheap to copy; holds the window and mel matrix (float64, CPU;
@@ -85,7 +86,8 @@ class SeamlessFbank {
 
   /// Features of a batch of 1-D utterances of different lengths, padded like the reference
   /// (`padding="longest"`, `pad_to_multiple_of=stride`, right side, padding_value) with the
-  /// frame-level mask reduced to the stacked frames by keeping the last frame of each group.
+  /// frame-level mask reduced to the stacked frames by keeping frame indices with index % stride ==
+  /// 1 (the reference rule).
   SeamlessFeatures operator()(const std::vector<torch::Tensor>& waveforms) const;
 
  private:
