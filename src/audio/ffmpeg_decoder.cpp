@@ -17,6 +17,7 @@ extern "C" {
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <vector>
@@ -126,6 +127,33 @@ void to_interleaved_float(const AVFrame* frame, int channels, std::vector<float>
   }
 }
 
+// FFmpeg's WAV demuxer silently ignores a data chunk that claims more bytes than the file holds
+// (it falls back to a bitrate estimate), so a cut-off WAV would pass as a shorter file. Returns
+// the number of missing bytes (0 when complete or when the size is a streaming placeholder).
+int64_t wav_missing_bytes(const std::string& path, int64_t file_size) {
+  std::ifstream in(path, std::ios::binary);
+  char riff[12];
+  if (!in.read(riff, 12) || std::memcmp(riff, "RIFF", 4) != 0 || std::memcmp(riff + 8, "WAVE", 4) != 0) {
+    return 0;
+  }
+  int64_t offset = 12;
+  for (int chunk = 0; chunk < 64 && offset + 8 <= file_size; ++chunk) {
+    unsigned char head[8];
+    in.seekg(offset);
+    if (!in.read(reinterpret_cast<char*>(head), 8)) return 0;
+    const uint32_t size = static_cast<uint32_t>(head[4]) | (static_cast<uint32_t>(head[5]) << 8) |
+                          (static_cast<uint32_t>(head[6]) << 16) |
+                          (static_cast<uint32_t>(head[7]) << 24);
+    if (std::memcmp(head, "data", 4) == 0) {
+      if (size == 0 || size == 0xffffffffu) return 0;  // written while streaming: unknown size
+      const int64_t available = file_size - (offset + 8);
+      return size > available ? static_cast<int64_t>(size) - available : 0;
+    }
+    offset += 8 + static_cast<int64_t>(size) + (size & 1);
+  }
+  return 0;
+}
+
 double declared_duration(const AVFormatContext* fmt, const AVStream* st) {
   if (st->duration != AV_NOPTS_VALUE && st->duration > 0 && st->time_base.den > 0) {
     return static_cast<double>(st->duration) * av_q2d(st->time_base);
@@ -180,7 +208,7 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
   if (r < 0) {
     check_deadline();
     if (r == AVERROR_INVALIDDATA) fail(path, "unknown format (not audio, or truncated header)");
-    fail(path, "cannot open: " + av_error_string(r));
+    fail(path, "unknown or corrupt format (" + av_error_string(r) + ")");
   }
   std::unique_ptr<AVFormatContext, FormatCloser> fmt(raw_fmt);
   const std::string demuxer = fmt->iformat && fmt->iformat->name ? fmt->iformat->name : "?";
@@ -192,6 +220,14 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
   if (fmt->probe_score < AVPROBE_SCORE_RETRY) {
     fail(path, "unknown format (best guess '" + demuxer + "' with probe score " +
                    std::to_string(fmt->probe_score) + ")");
+  }
+
+  if (demuxer == "wav") {
+    const int64_t missing = wav_missing_bytes(path, info.file_bytes);
+    if (missing > 0) {
+      fail(path, "truncated (the WAV data chunk is " + std::to_string(missing) +
+                     " bytes longer than the file)");
+    }
   }
 
   r = avformat_find_stream_info(fmt.get(), nullptr);

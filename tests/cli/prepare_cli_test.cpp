@@ -115,11 +115,12 @@ TEST(E2EPrepare, MixedCorpusWithBrokenFiles) {
 TEST(E2EPrepare, ConcurrentRunsOnDifferentDatasetsAllRegister) {
   TempDir dir;
   const fs::path in = dir.path() / "in";
+  fs::create_directories(in);
   ASSERT_TRUE(testing::ffmpeg_tone((in / "a.wav").string(), 16000, 0.3, "-c:a pcm_s16le"));
   ASSERT_TRUE(testing::ffmpeg_tone((in / "b.wav").string(), 22050, 0.3, "-c:a pcm_s16le"));
   const fs::path data = dir.path() / "data";
   std::string script;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 3; ++i) {
     script += shell_quote(testing::cli_path()) + " prepare --dataset set" + std::to_string(i) +
               " --input-dir " + shell_quote(in.string()) + " --output-dir " +
               shell_quote(data.string()) + " --jobs 1 --progress none & ";
@@ -128,7 +129,7 @@ TEST(E2EPrepare, ConcurrentRunsOnDifferentDatasetsAllRegister) {
   std::string out;
   ASSERT_EQ(testing::run_command("sh -c " + shell_quote(script), &out), 0) << out;
   const data::DatasetRegistry reg = data::DatasetRegistry::load(data.string());
-  EXPECT_EQ(reg.names(), (std::vector<std::string>{"set0", "set1", "set2", "set3"})) << out;
+  EXPECT_EQ(reg.names(), (std::vector<std::string>{"set0", "set1", "set2"})) << out;
 }
 
 TEST(E2EInfo, OneLinePerFileAndFailsOnBadFiles) {

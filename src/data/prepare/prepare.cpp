@@ -13,6 +13,7 @@
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <new>
 #include <regex>
@@ -238,7 +239,7 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
 
   // ---- 2. Compare with the previous run's state -----------------------------------------------
   const std::string state_path = (dataset_dir / ".prepare-state.tsv").string();
-  const std::string fingerprint = state_fingerprint(config.sample_rate, format_name);
+  const std::string fingerprint = detail::state_fingerprint(config.sample_rate, format_name);
   std::string old_fingerprint;
   const detail::StateMap old_state = detail::read_state(state_path, &old_fingerprint);
   const bool reuse_allowed = old_fingerprint == fingerprint;
@@ -267,7 +268,9 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
     }
     tasks.push_back({i});
   }
-  result.unchanged = static_cast<int64_t>(candidates.size() - tasks.size());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (have_row[i] && rows[i].status != "bad") ++result.unchanged;
+  }
 
   // ---- 3. Convert (worker threads), checkpointing the state -----------------------------------
   std::mutex rows_mu;
@@ -450,7 +453,7 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::ostringstream summary;
   summary.setf(std::ios::fixed);
-  summary.precision(2);
+  summary.precision(3);
   summary << "[data] " << config.dataset << ": " << result.usable() << " files, "
           << result.hours() << " h (train " << result.splits[0].files << ", val "
           << result.splits[1].files << ", test " << result.splits[2].files << "); converted "
