@@ -75,9 +75,9 @@ struct DictFreer {
 // Demuxers that read other files or are not audio containers at all; a file detected as one
 // of these is rejected rather than followed.
 const std::set<std::string>& rejected_demuxers() {
-  static const std::set<std::string> names = {"hls",  "concat", "image2", "image2pipe",
-                                              "tty",  "lavfi",  "ffmetadata", "dash",
-                                              "mpjpeg", "srt", "webvtt", "ass"};
+  static const std::set<std::string> names = {"hls",    "concat", "image2",     "image2pipe",
+                                              "tty",    "lavfi",  "ffmetadata", "dash",
+                                              "mpjpeg", "srt",    "webvtt",     "ass"};
   return names;
 }
 
@@ -118,9 +118,9 @@ void to_interleaved_float(const AVFrame* frame, int channels, std::vector<float>
           v = static_cast<float>(reinterpret_cast<const double*>(base)[k]);
           break;
         default:
-          throw IoError("unsupported sample format " +
-                        std::string(av_get_sample_fmt_name(fmt) ? av_get_sample_fmt_name(fmt)
-                                                                : "?"));
+          throw IoError("unsupported sample format " + std::string(av_get_sample_fmt_name(fmt)
+                                                                       ? av_get_sample_fmt_name(fmt)
+                                                                       : "?"));
       }
       dst[static_cast<size_t>(i) * channels + c] = v;
     }
@@ -133,7 +133,8 @@ void to_interleaved_float(const AVFrame* frame, int channels, std::vector<float>
 int64_t wav_missing_bytes(const std::string& path, int64_t file_size) {
   std::ifstream in(path, std::ios::binary);
   char riff[12];
-  if (!in.read(riff, 12) || std::memcmp(riff, "RIFF", 4) != 0 || std::memcmp(riff + 8, "WAVE", 4) != 0) {
+  if (!in.read(riff, 12) || std::memcmp(riff, "RIFF", 4) != 0 ||
+      std::memcmp(riff + 8, "WAVE", 4) != 0) {
     return 0;
   }
   int64_t offset = 12;
@@ -323,8 +324,8 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
         (*sink)(buffer.data(), frame->nb_samples, channels, rate);
         decoded_frames += frame->nb_samples;
         if (limit_frames > 0 && decoded_frames > limit_frames) {
-          fail(path, "too long (more than " + std::to_string(options.max_duration_s) +
-                         " s decoded)");
+          fail(path,
+               "too long (more than " + std::to_string(options.max_duration_s) + " s decoded)");
         }
       }
       av_frame_unref(frame.get());

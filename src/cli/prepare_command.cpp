@@ -48,9 +48,8 @@ void add_prepare_command(CLI::App& root) {
     cfg->handle_signals = true;
     const data::PrepareResult r = data::prepare_dataset(*cfg);
     std::cout << std::fixed << std::setprecision(3) << "prepared " << cfg->dataset << ": "
-              << r.usable() << " files, " << r.hours()
-              << " h -> " << r.dataset_dir << " (registered in " << cfg->output_dir
-              << "/datasets.json)\n";
+              << r.usable() << " files, " << r.hours() << " h -> " << r.dataset_dir
+              << " (registered in " << cfg->output_dir << "/datasets.json)\n";
   });
 }
 

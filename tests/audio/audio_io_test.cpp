@@ -140,9 +140,8 @@ TEST(AudioReader, SoxWaveExtensibleMultichannel) {
   const std::string path = (dir.path() / "ext.wav").string();
   // sox writes WAVE_FORMAT_EXTENSIBLE for more than two channels / more than 16 bits.
   std::string out;
-  ASSERT_EQ(xcodec::testing::run_command("sox -n -r 24000 -c 4 -b 24 " + path +
-                                             " synth 0.5 sine 1000 vol 0.5",
-                                         &out),
+  ASSERT_EQ(xcodec::testing::run_command(
+                "sox -n -r 24000 -c 4 -b 24 " + path + " synth 0.5 sine 1000 vol 0.5", &out),
             0)
       << out;
   const AudioInfo info = probe_audio(path);
@@ -216,9 +215,8 @@ TEST(AudioReaderMalformed, TruncatedData) {
   TempDir dir;
   for (const char* name : {"cut.wav", "cut.flac"}) {
     const std::string good = (dir.path() / (std::string("good_") + name)).string();
-    const std::string args = std::string(name).find("flac") != std::string::npos
-                                 ? "-c:a flac"
-                                 : "-c:a pcm_s16le";
+    const std::string args =
+        std::string(name).find("flac") != std::string::npos ? "-c:a flac" : "-c:a pcm_s16le";
     ASSERT_TRUE(xcodec::testing::ffmpeg_tone(good, 16000, 2.0, args));
     const std::string bytes = xcodec::testing::read_bytes(good);
     const std::string path = (dir.path() / name).string();
@@ -247,14 +245,14 @@ TEST(AudioReaderMalformed, NanAndInfSamples) {
   std::vector<float> x(1000, 0.1f);
   x[500] = std::nanf("");
   const std::string nan_path = (dir.path() / "nan.wav").string();
-  xcodec::testing::write_bytes(nan_path, xcodec::testing::wav_bytes(3, 1, 16000, 32,
-                                                                    xcodec::testing::float_bytes(x)));
+  xcodec::testing::write_bytes(
+      nan_path, xcodec::testing::wav_bytes(3, 1, 16000, 32, xcodec::testing::float_bytes(x)));
   expect_io_error([&] { read_audio(nan_path); }, {nan_path, "NaN/Inf", "500"});
   x[500] = 0.0f;
   x[10] = INFINITY;
   const std::string inf_path = (dir.path() / "inf.wav").string();
-  xcodec::testing::write_bytes(inf_path, xcodec::testing::wav_bytes(3, 1, 16000, 32,
-                                                                    xcodec::testing::float_bytes(x)));
+  xcodec::testing::write_bytes(
+      inf_path, xcodec::testing::wav_bytes(3, 1, 16000, 32, xcodec::testing::float_bytes(x)));
   expect_io_error([&] { measure_levels(inf_path); }, {inf_path, "NaN/Inf"});
 }
 

@@ -228,8 +228,8 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
     c.output = fs::path(f.relative_path).replace_extension(out_ext).generic_string();
     const auto [it, inserted] = output_owner.emplace(c.output, f.relative_path);
     if (!inserted) {
-      skipped.push_back({f.relative_path, "same output name '" + c.output + "' as '" +
-                                              it->second + "' (rename one of them)"});
+      skipped.push_back({f.relative_path, "same output name '" + c.output + "' as '" + it->second +
+                                              "' (rename one of them)"});
       continue;
     }
     c.split = assign_split(f.relative_path, config.val_fraction, config.test_fraction);
@@ -257,8 +257,8 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
     if (it != old_state.end() && it->second.size == c.source.size &&
         it->second.mtime_ns == c.source.mtime_ns) {
       const detail::StateRow& old = it->second;
-      const bool output_present =
-          old.status == "ok" && old.detail == c.output && fs::is_regular_file(audio_dir / c.output, ec);
+      const bool output_present = old.status == "ok" && old.detail == c.output &&
+                                  fs::is_regular_file(audio_dir / c.output, ec);
       const bool now_in_range = duration_reject_reason(old.num_samples, config).empty();
       if (output_present || old.status == "bad" || (old.status == "filtered" && !now_in_range)) {
         rows[i] = old;
@@ -279,8 +279,9 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   std::exception_ptr fatal_error;
   std::atomic<int64_t> converted_ms{0};
   const int jobs = std::max<int>(
-      1, std::min<int>(config.jobs > 0 ? config.jobs
-                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+      1, std::min<int>(config.jobs > 0
+                           ? config.jobs
+                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
                        static_cast<int>(std::max<size_t>(1, tasks.size()))));
   detail::Progress progress(config.progress, "prepare " + config.dataset,
                             static_cast<int64_t>(tasks.size()), config.progress_interval_s);
@@ -454,12 +455,11 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   std::ostringstream summary;
   summary.setf(std::ios::fixed);
   summary.precision(3);
-  summary << "[data] " << config.dataset << ": " << result.usable() << " files, "
-          << result.hours() << " h (train " << result.splits[0].files << ", val "
-          << result.splits[1].files << ", test " << result.splits[2].files << "); converted "
-          << result.converted << ", unchanged " << result.unchanged << ", skipped "
-          << result.skipped.size() << ", ignored " << result.ignored << " in "
-          << result.wall_s << " s";
+  summary << "[data] " << config.dataset << ": " << result.usable() << " files, " << result.hours()
+          << " h (train " << result.splits[0].files << ", val " << result.splits[1].files
+          << ", test " << result.splits[2].files << "); converted " << result.converted
+          << ", unchanged " << result.unchanged << ", skipped " << result.skipped.size()
+          << ", ignored " << result.ignored << " in " << result.wall_s << " s";
   if (result.converted_hours > 0) {
     summary << " (" << result.converted_hours / (std::max(result.wall_s, 1e-3) / 60.0)
             << " h audio/min)";
@@ -482,9 +482,9 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   }
 
   if (result.usable() == 0) {
-    throw IoError("no usable audio in '" + input.string() + "' (" +
-                  std::to_string(result.found) + " audio files found, " +
-                  std::to_string(result.skipped.size()) + " skipped; see " + meta_path + ")");
+    throw IoError("no usable audio in '" + input.string() + "' (" + std::to_string(result.found) +
+                  " audio files found, " + std::to_string(result.skipped.size()) +
+                  " skipped; see " + meta_path + ")");
   }
   DatasetEntry entry;
   entry.name = config.dataset;

@@ -67,9 +67,8 @@ TEST(SplitRule, HashSplitIsStableProportionalAndIgnoresExtension) {
   for (int f = 0; f < 100; ++f) {
     bool seen[3] = {false, false, false};
     for (int u = 0; u < 10; ++u) {
-      seen[static_cast<int>(
-          hash_split("spk" + std::to_string(f) + "/utt_0" + std::to_string(u) + ".wav", 0.3, 0.3))] =
-          true;
+      seen[static_cast<int>(hash_split(
+          "spk" + std::to_string(f) + "/utt_0" + std::to_string(u) + ".wav", 0.3, 0.3))] = true;
     }
     mixed_folders += (seen[0] + seen[1] + seen[2]) >= 2;
   }

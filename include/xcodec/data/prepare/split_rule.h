@@ -7,10 +7,10 @@
 ///     `test-clean` keep their official splits, while `devices/` or `testimonials/` do not count.
 ///     The file name itself is never used.
 ///  2. Otherwise a stable hash: u = fmix64(FNV-1a-64(relative path without the file extension,
-///     '/' separators, bytes as stored)) / 2^64, in [0, 1) (fmix64 = MurmurHash3's finalizer); u < test_fraction -> test,
-///     u < test_fraction + val_fraction -> val, else train. A file's split depends only on its
-///     own path, so adding or removing other files never moves it (and neither does converting
-///     the corpus to another audio format).
+///     '/' separators, bytes as stored)) / 2^64, in [0, 1) (fmix64 = MurmurHash3's finalizer); u <
+///     test_fraction -> test, u < test_fraction + val_fraction -> val, else train. A file's split
+///     depends only on its own path, so adding or removing other files never moves it (and neither
+///     does converting the corpus to another audio format).
 #include <cstdint>
 #include <optional>
 #include <string>
