@@ -195,12 +195,15 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
 
   std::error_code ec;
   const fs::path input = fs::absolute(config.input_dir, ec);
+  if (!fs::is_directory(input, ec)) {
+    throw IoError("input folder '" + config.input_dir + "' does not exist or is not a folder");
+  }
   const fs::path data_dir(config.output_dir);
   const fs::path dataset_dir = data_dir / "processed" / config.dataset;
   const fs::path audio_dir = dataset_dir / "audio";
   fs::create_directories(audio_dir, ec);
   if (ec) throw IoError("cannot create '" + audio_dir.string() + "': " + ec.message());
-  const DatasetLock lock((dataset_dir / ".prepare.lock").string());
+  const DatasetLock dataset_lock((dataset_dir / ".prepare.lock").string());
   const SignalGuard signals(config.handle_signals);
   remove_stale_temporaries(dataset_dir);
 
@@ -412,6 +415,12 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   // Outputs we wrote in an earlier run whose source is gone (or renamed, or now bad).
   for (const auto& [rel, row] : old_state) {
     if (row.status != "ok" || live_outputs.count(row.detail) != 0) continue;
+    // Only ever delete inside audio/, whatever a damaged state file says.
+    const fs::path rel_out(row.detail);
+    if (rel_out.empty() || rel_out.is_absolute() ||
+        std::any_of(rel_out.begin(), rel_out.end(), [](const fs::path& c) { return c == ".."; })) {
+      continue;
+    }
     const fs::path stale = audio_dir / row.detail;
     if (fs::remove(stale, ec)) ++result.removed_stale;
   }
