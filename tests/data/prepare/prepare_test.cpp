@@ -196,6 +196,34 @@ TEST(PrepareDataset, RerunsAreIncrementalAndCleanUp) {
   EXPECT_EQ(DatasetRegistry::load(cfg.output_dir).entry("unit").audio_format, "flac");
 }
 
+TEST(PrepareDataset, ResumesFromACheckpointOfAnInterruptedRun) {
+  TempDir dir;
+  const fs::path in = dir.path() / "in";
+  for (int i = 0; i < 6; ++i) tone(in / "s" / ("f" + std::to_string(i) + ".wav"), 16000, 0.3);
+  const PrepareConfig cfg = config_for(dir);
+  ASSERT_EQ(prepare_dataset(cfg).converted, 6);
+  // Recreate what a run killed after two files leaves behind: a state checkpoint with two rows,
+  // two outputs, and a half-written temporary file of the third.
+  const fs::path dataset = fs::path(cfg.output_dir) / "processed/unit";
+  const std::string state = xcodec::testing::read_bytes((dataset / ".prepare-state.tsv").string());
+  size_t cut = 0;
+  for (int line = 0; line < 3; ++line) cut = state.find('\n', cut) + 1;  // header + 2 rows
+  xcodec::testing::write_bytes((dataset / ".prepare-state.tsv").string(), state.substr(0, cut));
+  for (int i = 2; i < 6; ++i) fs::remove(dataset / "audio/s" / ("f" + std::to_string(i) + ".wav"));
+  xcodec::testing::write_bytes((dataset / "audio/s/f2.wav.tmp.999.0").string(), "RIFF");
+  fs::remove(dataset / "train.tsv");
+
+  const PrepareResult r = prepare_dataset(cfg);
+  EXPECT_EQ(r.unchanged, 2);
+  EXPECT_EQ(r.converted, 4);
+  EXPECT_EQ(r.usable(), 6);
+  EXPECT_FALSE(fs::exists(dataset / "audio/s/f2.wav.tmp.999.0"));
+  EXPECT_EQ(read_split_tsv((dataset / "train.tsv").string()).size(), 6u);
+  // A damaged state file costs re-conversion, never a failure.
+  xcodec::testing::write_bytes((dataset / ".prepare-state.tsv").string(), "garbage\n\t\t\n");
+  EXPECT_EQ(prepare_dataset(cfg).converted, 6);
+}
+
 TEST(PrepareDataset, NothingUsableThrowsAndDoesNotRegister) {
   TempDir dir;
   const fs::path in = dir.path() / "in";
