@@ -209,6 +209,8 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
   if (r < 0) {
     check_deadline();
     if (r == AVERROR_INVALIDDATA) fail(path, "unknown format (not audio, or truncated header)");
+    if (r == AVERROR_EOF)
+      fail(path, "truncated or corrupt header (end of file reached while reading it)");
     fail(path, "unknown or corrupt format (" + av_error_string(r) + ")");
   }
   std::unique_ptr<AVFormatContext, FormatCloser> fmt(raw_fmt);

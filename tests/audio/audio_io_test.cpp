@@ -287,6 +287,45 @@ TEST(AudioReaderMalformed, LimitsOnDurationSizeAndTime) {
   expect_io_error([&] { read_audio(liar); }, {liar, "truncated"});
 }
 
+TEST(AudioReaderMalformed, MutatedFilesOnlyEverThrowIoError) {
+  // A small deterministic fuzz: corrupt bytes (header and body) and cut files of several
+  // formats; every read either succeeds or throws IoError, never anything else or a crash.
+  TempDir dir;
+  std::mt19937 rng(1234);
+  const std::vector<std::pair<std::string, std::string>> sources = {{"s.wav", "-c:a pcm_s16le"},
+                                                                    {"s.flac", "-c:a flac"},
+                                                                    {"s.mp3", "-c:a libmp3lame"},
+                                                                    {"s.ogg", "-c:a libvorbis"},
+                                                                    {"s.m4a", "-c:a aac"}};
+  int decoded = 0;
+  int rejected = 0;
+  for (const auto& [name, args] : sources) {
+    const std::string good = (dir.path() / name).string();
+    ASSERT_TRUE(xcodec::testing::ffmpeg_tone(good, 22050, 0.3, args));
+    const std::string bytes = xcodec::testing::read_bytes(good);
+    for (int k = 0; k < 12; ++k) {
+      std::string bad = bytes;
+      const size_t span = k < 6 ? std::min<size_t>(bad.size(), 64) : bad.size();  // header first
+      for (int flips = 0; flips < 1 + k % 4; ++flips) {
+        bad[rng() % span] = static_cast<char>(rng() & 0xff);
+      }
+      if (k % 3 == 2) bad.resize(rng() % bad.size());
+      const std::string path = (dir.path() / ("m" + std::to_string(k) + "_" + name)).string();
+      xcodec::testing::write_bytes(path, bad);
+      try {
+        const Audio a = read_audio(path, 16000);
+        EXPECT_EQ(a.sample_rate, 16000);
+        for (const float v : a.samples) ASSERT_TRUE(std::isfinite(v)) << path;
+        ++decoded;
+      } catch (const IoError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        ++rejected;
+      }
+    }
+  }
+  EXPECT_EQ(decoded + rejected, 60);
+}
+
 // ---- writer --------------------------------------------------------------------------------
 
 TEST(AudioWriter, RoundTripsAllFormatsAtomically) {
