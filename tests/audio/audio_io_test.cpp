@@ -102,6 +102,7 @@ TEST(AudioReader, DecodesGeneratedFormatsToMono16k) {
       FormatCase{"wav_mulaw", "mulaw.wav", "-c:a pcm_mulaw", 8000, 2, false, "wav"},
       FormatCase{"flac", "x.flac", "-c:a flac", 44100, 2, false, "flac"},
       FormatCase{"ogg_vorbis", "x.ogg", "-c:a libvorbis", 44100, 2, true, "ogg"},
+      FormatCase{"ogg_flac", "x.oga", "-c:a flac -f ogg", 32000, 2, false, "ogg"},
       FormatCase{"ogg_opus", "x.opus", "-c:a libopus -b:a 64k", 48000, 2, true, "ogg"},
       FormatCase{"webm_opus", "x.webm", "-c:a libopus -b:a 64k", 48000, 1, true, "webm"},
       FormatCase{"mp3", "x.mp3", "-c:a libmp3lame -b:a 128k", 44100, 2, true, "mp3"},
