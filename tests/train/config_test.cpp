@@ -155,6 +155,11 @@ TEST_F(TrainingConfigTest, UnknownGroupOptionsListTheAvailableOnes) {
                {"discriminator", "mine", "tiny", "xcodec2", "discriminator=NAME"});
 }
 
+TEST_F(TrainingConfigTest, AGroupWithoutItsFolderSaysSo) {
+  fs::remove_all(dir() / "model");
+  expect_error({"dataset.names=[a]", "model=tiny"}, {"model", "tiny", "available: none"});
+}
+
 TEST_F(TrainingConfigTest, ValidationNamesTheKey) {
   expect_error({}, {"dataset.names"});
   expect_error({"dataset.names=[a,b]", "dataset.weights=[1]"}, {"dataset.weights"});
