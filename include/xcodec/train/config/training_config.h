@@ -17,7 +17,7 @@
 
 #include "xcodec/losses/mel_loss.h"
 #include "xcodec/losses/stft_loss.h"
-#include "xcodec/models/discriminators/spec_discriminator.h"
+#include "xcodec/models/discriminators/discriminators.h"
 #include "xcodec/train/lr_schedule.h"
 
 namespace xcodec::train {
