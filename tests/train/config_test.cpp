@@ -1,0 +1,205 @@
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "support/test_support.h"
+#include "xcodec/core/error.h"
+#include "xcodec/io/atomic_file.h"
+#include "xcodec/train/config/compose.h"
+#include "xcodec/train/config/training_config.h"
+
+namespace xcodec::train {
+namespace {
+
+namespace fs = std::filesystem;
+using xcodec::testing::TempDir;
+
+// A copy of the shipped configs/ (without the model group, which belongs to the codec) plus
+// two stand-in model configs, so these tests exercise the real YAML files.
+class TrainingConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const fs::path src = fs::path(XCODEC_SOURCE_DIR) / "configs";
+    fs::copy_file(src / "config.yaml", dir() / "config.yaml");
+    for (const char* group : {"dataset", "train", "discriminator"})
+      fs::copy(src / group, dir() / group, fs::copy_options::recursive);
+    fs::create_directories(dir() / "model");
+    io::write_file_atomic((dir() / "model" / "xcodec2.yaml").string(), "name: big\nhidden: 1024\n");
+    io::write_file_atomic((dir() / "model" / "tiny.yaml").string(),
+                          "name: tiny\nhidden: 8\nencoder: {ngf: 4}\n");
+  }
+  fs::path dir() const { return tmp_.path(); }
+  TrainingConfig load(const std::vector<std::string>& overrides) {
+    return load_training_config(overrides, dir().string());
+  }
+  // Expects a ConfigError whose message contains every one of `needles`.
+  void expect_error(const std::vector<std::string>& overrides,
+                    const std::vector<std::string>& needles) {
+    try {
+      load(overrides);
+      ADD_FAILURE() << "no error for " << ::testing::PrintToString(overrides);
+    } catch (const ConfigError& e) {
+      for (const auto& n : needles)
+        EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
+            << "'" << n << "' not in: " << e.what();
+    }
+  }
+  TempDir tmp_;
+};
+
+TEST_F(TrainingConfigTest, ShippedDefaultsEqualTheStructDefaults) {
+  const ComposedConfig composed = compose_config(dir().string(), {"dataset.names=[mini]"});
+  EXPECT_EQ(composed.choices.at("model"), "xcodec2");
+  EXPECT_EQ(composed.choices.at("discriminator"), "xcodec2");  // ${model}
+  EXPECT_EQ(composed.choices.at("dataset"), "default");
+  EXPECT_FALSE(composed.tree["defaults"].IsDefined());
+  const TrainingConfig c = TrainingConfig::from_yaml(composed.tree);
+  TrainingConfig want;
+  want.dataset.names = {"mini"};
+  want.model = YAML::Load("{name: big, hidden: 1024}");
+  EXPECT_TRUE(c == want) << resolved_config_yaml(c);
+  EXPECT_NO_THROW(c.validate());
+  // The keys the issue names, with the recipe's values.
+  EXPECT_EQ(c.dataset.min_audio_length, 96000);
+  EXPECT_EQ(c.train.checkpoint_every, 20000);
+  EXPECT_EQ(c.train.lambdas.mel, 15.0);
+  EXPECT_EQ(c.train.lambdas.semantic, 5.0);
+  EXPECT_EQ(c.train.trainer.precision_kind(), Precision::kFloat32);
+  EXPECT_EQ(c.train.gen_optimizer.betas, (std::vector<double>{0.8, 0.9}));
+  EXPECT_EQ(c.train.gen_grad_clip, 1.0);
+  EXPECT_EQ(c.seed, 1024);
+  EXPECT_EQ(c.discriminator.mpd.channels, 16);
+  EXPECT_EQ(c.discriminator.mstft.channels, 32);
+}
+
+TEST_F(TrainingConfigTest, DottedOverridesReplaceValues) {
+  const TrainingConfig c = load(
+      {"dataset.names=[librispeech,laion]", "log_dir=./logs/mix16k", "dataset.train.batch_size=32",
+       "dataset.weights=[1,3.5]", "train.lambdas.mel=20", "train.trainer.max_steps=40",
+       "train.trainer.accumulate_grad_batches=2", "train.trainer.precision=bf16-mixed",
+       "train.use_stft_loss=true", "seed=7", "init_from=gen.safetensors", "data_dir=/data",
+       "train.gen_scheduler.warmup_step=10", "train.val_every=0"});
+  EXPECT_EQ(c.dataset.names, (std::vector<std::string>{"librispeech", "laion"}));
+  EXPECT_EQ(c.dataset.weights, (std::vector<double>{1.0, 3.5}));
+  EXPECT_EQ(c.dataset.train.batch_size, 32);
+  EXPECT_EQ(c.dataset.val.batch_size, 8);
+  EXPECT_EQ(c.log_dir, "./logs/mix16k");
+  EXPECT_EQ(c.train.lambdas.mel, 20.0);
+  EXPECT_EQ(c.train.trainer.max_steps, 40);
+  EXPECT_EQ(c.train.trainer.accumulate_grad_batches, 2);
+  EXPECT_EQ(c.train.trainer.precision_kind(), Precision::kBFloat16Mixed);
+  EXPECT_TRUE(c.train.use_stft_loss);
+  EXPECT_EQ(c.seed, 7);
+  EXPECT_EQ(c.init_from, "gen.safetensors");
+  EXPECT_EQ(c.data_dir, "/data");
+  EXPECT_EQ(c.train.gen_scheduler.warmup_step, 10);
+  EXPECT_EQ(c.train.disc_scheduler.warmup_step, 3000);
+  EXPECT_EQ(c.train.val_every, 0);
+  // Later overrides win.
+  EXPECT_EQ(load({"dataset.names=[a]", "seed=1", "seed=2"}).seed, 2);
+}
+
+TEST_F(TrainingConfigTest, GroupsAreChosenByName) {
+  const TrainingConfig tiny = load({"dataset.names=[mini]", "model=tiny"});
+  EXPECT_EQ(tiny.model["name"].as<std::string>(), "tiny");
+  EXPECT_EQ(tiny.model["encoder"]["ngf"].as<int>(), 4);
+  EXPECT_EQ(tiny.discriminator.mpd.channels, 4);  // discriminator follows ${model}
+  EXPECT_EQ(tiny.discriminator.mstft.max_downsample_channels, 16);
+  const TrainingConfig mixed =
+      load({"dataset.names=[mini]", "model=tiny", "discriminator=xcodec2"});
+  EXPECT_EQ(mixed.discriminator.mpd.channels, 16);
+  // The model subtree is opaque but its keys are still checked and can be overridden.
+  const TrainingConfig m =
+      load({"dataset.names=[mini]", "model=tiny", "model.encoder.ngf=8", "+model.extra=1"});
+  EXPECT_EQ(m.model["encoder"]["ngf"].as<int>(), 8);
+  EXPECT_EQ(m.model["extra"].as<int>(), 1);
+  // A group option written to a new name works without code changes.
+  io::write_file_atomic((dir() / "model" / "mine.yaml").string(), "name: mine\n");
+  const TrainingConfig mine = load({"dataset.names=[a]", "model=mine", "discriminator=tiny"});
+  EXPECT_EQ(mine.model["name"].as<std::string>(), "mine");
+}
+
+TEST_F(TrainingConfigTest, UnknownKeysAreErrorsNamingTheKey) {
+  expect_error({"dataset.names=[a]", "dataset.train.batchsize=3"},
+               {"dataset.train.batchsize", "batch_size"});
+  expect_error({"dataset.names=[a]", "trian.lambdas.mel=3"}, {"trian.lambdas.mel", "train"});
+  expect_error({"dataset.names=[a]", "train.lambdas.melody=3"}, {"train.lambdas.melody", "mel"});
+  expect_error({"dataset.names=[a]", "model.nope=1"}, {"model.nope"});
+  expect_error({"dataset.names=[a]", "+seed=3"}, {"seed", "already exists"});
+  expect_error({"dataset.names=[a]", "seed"}, {"key=value"});
+  // An unknown key inside a YAML file is caught too, with its full path.
+  std::ofstream(dir() / "train" / "typo.yaml") << "trainer: {max_stepz: 3}\n";
+  expect_error({"dataset.names=[a]", "train=typo"}, {"train.trainer.max_stepz"});
+}
+
+TEST_F(TrainingConfigTest, WronglyTypedValuesAreErrorsNamingTheKey) {
+  expect_error({"dataset.names=[a]", "dataset.train.batch_size=abc"},
+               {"dataset.train.batch_size", "integer"});
+  expect_error({"dataset.names=[a]", "dataset.train.batch_size=2.5"}, {"dataset.train.batch_size"});
+  expect_error({"dataset.names=[a]", "train.use_mel_loss=maybe"}, {"train.use_mel_loss"});
+  expect_error({"dataset.names=[a]", "train.lambdas.mel=high"}, {"train.lambdas.mel", "number"});
+  expect_error({"dataset.names=librispeech"}, {"dataset.names", "list"});
+  expect_error({"dataset.names=[a]", "train.lambdas=3"}, {"train.lambdas", "mapping"});
+  expect_error({"dataset.names=[a]", "dataset.weights=[1,x]"}, {"dataset.weights[1]"});
+  expect_error({"dataset.names=[a]", "train.trainer.precision=64"},
+               {"train.trainer.precision", "bf16-mixed"});
+}
+
+TEST_F(TrainingConfigTest, UnknownGroupOptionsListTheAvailableOnes) {
+  expect_error({"dataset.names=[a]", "model=tny"}, {"model", "tny", "tiny", "xcodec2"});
+  io::write_file_atomic((dir() / "model" / "mine.yaml").string(), "name: mine\n");
+  // discriminator=${model} has no "mine" option: the message says how to pick one.
+  expect_error({"dataset.names=[a]", "model=mine"},
+               {"discriminator", "mine", "tiny", "xcodec2", "discriminator=NAME"});
+}
+
+TEST_F(TrainingConfigTest, ValidationNamesTheKey) {
+  expect_error({}, {"dataset.names"});
+  expect_error({"dataset.names=[a,b]", "dataset.weights=[1]"}, {"dataset.weights"});
+  expect_error({"dataset.names=[a]", "dataset.train.batch_size=0"}, {"dataset.train.batch_size"});
+  expect_error({"dataset.names=[a]", "train.trainer.max_steps=0"}, {"train.trainer.max_steps"});
+  expect_error({"dataset.names=[a]", "train.mel_loss.n_mels=[5]"}, {"train.mel_loss.n_mels"});
+}
+
+TEST_F(TrainingConfigTest, ResolvedConfigDumpsAndReloads) {
+  TempDir logs;
+  const TrainingConfig c =
+      load({"dataset.names=[a,b]", "model=tiny", "log_dir=" + logs.str() + "/run",
+            "train.lambdas.adv=0.5", "dataset.weights=[0.25,0.75]"});
+  const std::string path = save_resolved_config(c, "xcodec train model=tiny\nsecond line");
+  EXPECT_EQ(path, logs.str() + "/run/config.yaml");
+  const std::string text = io::read_file(path);
+  EXPECT_EQ(text.rfind("# xcodec train model=tiny\n# second line\n", 0), 0u) << text;
+  const TrainingConfig back = TrainingConfig::from_yaml(YAML::Load(text));
+  EXPECT_TRUE(back == c) << text;
+  EXPECT_NE(text.find("mel: 15"), std::string::npos) << text;
+  EXPECT_NE(text.find("betas: [0.8, 0.9]"), std::string::npos) << text;
+}
+
+TEST_F(TrainingConfigTest, InterpolationAndConfigDirLookup) {
+  const TrainingConfig c = load({"dataset.names=[a]", "log_dir=./logs/seed${seed}"});
+  EXPECT_EQ(c.log_dir, "./logs/seed1024");
+  expect_error({"dataset.names=[a]", "log_dir=${nowhere}"}, {"log_dir", "nowhere"});
+  setenv("XCODEC_CONFIG_DIR", dir().c_str(), 1);
+  EXPECT_EQ(find_config_dir(), dir().string());
+  setenv("XCODEC_CONFIG_DIR", (dir() / "missing").c_str(), 1);
+  EXPECT_THROW(find_config_dir(), ConfigError);
+  unsetenv("XCODEC_CONFIG_DIR");
+  EXPECT_EQ(list_group_options(dir().string(), "discriminator"),
+            (std::vector<std::string>{"tiny", "xcodec2", "xcodec2-small"}));
+}
+
+TEST(MergeYaml, MappingsMergeDeeplyOthersReplace) {
+  YAML::Node a = YAML::Load("{x: {y: 1, z: [1, 2]}, w: 3}");
+  merge_yaml(a, YAML::Load("{x: {z: [5], q: 2}, v: 4}"));
+  EXPECT_EQ(a["x"]["y"].as<int>(), 1);
+  EXPECT_EQ(a["x"]["z"].size(), 1u);
+  EXPECT_EQ(a["x"]["q"].as<int>(), 2);
+  EXPECT_EQ(a["w"].as<int>(), 3);
+  EXPECT_EQ(a["v"].as<int>(), 4);
+}
+
+}  // namespace
+}  // namespace xcodec::train
