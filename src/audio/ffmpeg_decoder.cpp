@@ -1,0 +1,347 @@
+#include "audio/ffmpeg_decoder.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avutil.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/dict.h>
+#include <libavutil/error.h>
+#include <libavutil/log.h>
+}
+
+#include <sys/stat.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "xcodec/core/error.h"
+#include "xcodec/core/logging.h"
+
+namespace xcodec::audio {
+
+void configure_ffmpeg_logging() {
+  // FFmpeg prints warnings for every slightly odd file straight to stderr; in a run over a large
+  // corpus that drowns the progress output. Our own errors already name file and reason.
+  av_log_set_level(log_level() == LogLevel::kDebug ? AV_LOG_WARNING : AV_LOG_QUIET);
+}
+
+namespace detail {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& reason) {
+  throw IoError("'" + path + "': " + reason);
+}
+
+std::string av_error_string(int code) {
+  std::array<char, AV_ERROR_MAX_STRING_SIZE> buf{};
+  av_strerror(code, buf.data(), buf.size());
+  return buf.data();
+}
+
+// Wall-clock limit, checked by FFmpeg's interrupt callback (inside blocking reads) and by the
+// decode loop, so a file that makes a demuxer spin cannot stall the run.
+struct Deadline {
+  bool enabled = false;
+  std::chrono::steady_clock::time_point end;
+  bool expired() const { return enabled && std::chrono::steady_clock::now() > end; }
+};
+
+int interrupt_callback(void* opaque) { return static_cast<const Deadline*>(opaque)->expired(); }
+
+struct FormatCloser {
+  void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
+};
+struct CodecFreer {
+  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+struct PacketFreer {
+  void operator()(AVPacket* p) const { av_packet_free(&p); }
+};
+struct FrameFreer {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+struct DictFreer {
+  void operator()(AVDictionary* d) const { av_dict_free(&d); }
+};
+
+// Demuxers that read other files or are not audio containers at all; a file detected as one
+// of these is rejected rather than followed.
+const std::set<std::string>& rejected_demuxers() {
+  static const std::set<std::string> names = {"hls",  "concat", "image2", "image2pipe",
+                                              "tty",  "lavfi",  "ffmetadata", "dash",
+                                              "mpjpeg", "srt", "webvtt", "ass"};
+  return names;
+}
+
+// Converts one decoded frame of any FFmpeg sample format to interleaved float in [-1, 1].
+void to_interleaved_float(const AVFrame* frame, int channels, std::vector<float>* out) {
+  const int n = frame->nb_samples;
+  out->resize(static_cast<size_t>(n) * channels);
+  const auto fmt = static_cast<AVSampleFormat>(frame->format);
+  const bool planar = av_sample_fmt_is_planar(fmt) != 0;
+  const AVSampleFormat packed = av_get_packed_sample_fmt(fmt);
+  float* dst = out->data();
+  for (int c = 0; c < channels; ++c) {
+    const uint8_t* base = planar ? frame->extended_data[c] : frame->extended_data[0];
+    const int stride = planar ? 1 : channels;
+    const int offset = planar ? 0 : c;
+    for (int i = 0; i < n; ++i) {
+      const size_t k = static_cast<size_t>(i) * stride + offset;
+      float v = 0.0f;
+      switch (packed) {
+        case AV_SAMPLE_FMT_U8:
+          v = (static_cast<float>(base[k]) - 128.0f) * (1.0f / 128.0f);
+          break;
+        case AV_SAMPLE_FMT_S16:
+          v = static_cast<float>(reinterpret_cast<const int16_t*>(base)[k]) * (1.0f / 32768.0f);
+          break;
+        case AV_SAMPLE_FMT_S32:
+          v = static_cast<float>(static_cast<double>(reinterpret_cast<const int32_t*>(base)[k]) *
+                                 (1.0 / 2147483648.0));
+          break;
+        case AV_SAMPLE_FMT_S64:
+          v = static_cast<float>(static_cast<double>(reinterpret_cast<const int64_t*>(base)[k]) *
+                                 (1.0 / 9223372036854775808.0));
+          break;
+        case AV_SAMPLE_FMT_FLT:
+          v = reinterpret_cast<const float*>(base)[k];
+          break;
+        case AV_SAMPLE_FMT_DBL:
+          v = static_cast<float>(reinterpret_cast<const double*>(base)[k]);
+          break;
+        default:
+          throw IoError("unsupported sample format " +
+                        std::string(av_get_sample_fmt_name(fmt) ? av_get_sample_fmt_name(fmt)
+                                                                : "?"));
+      }
+      dst[static_cast<size_t>(i) * channels + c] = v;
+    }
+  }
+}
+
+double declared_duration(const AVFormatContext* fmt, const AVStream* st) {
+  if (st->duration != AV_NOPTS_VALUE && st->duration > 0 && st->time_base.den > 0) {
+    return static_cast<double>(st->duration) * av_q2d(st->time_base);
+  }
+  if (fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0) {
+    return static_cast<double>(fmt->duration) / AV_TIME_BASE;
+  }
+  return -1.0;
+}
+
+}  // namespace
+
+AudioInfo decode_file(const std::string& path, const ReadOptions& options, const FrameSink* sink) {
+  configure_ffmpeg_logging();
+  AudioInfo info;
+  info.path = path;
+
+  // Cheap checks first: never hand FFmpeg a directory, FIFO or device (it would block or read
+  // forever), an empty file or one beyond the size limit.
+  struct stat st_buf {};
+  if (::stat(path.c_str(), &st_buf) != 0) fail(path, std::strerror(errno));
+  if (S_ISDIR(st_buf.st_mode)) fail(path, "is a directory");
+  if (!S_ISREG(st_buf.st_mode)) fail(path, "not a regular file");
+  if (st_buf.st_size == 0) fail(path, "empty file");
+  if (options.max_file_bytes > 0 && st_buf.st_size > options.max_file_bytes) {
+    fail(path, "file too large (" + std::to_string(st_buf.st_size) + " bytes, limit " +
+                   std::to_string(options.max_file_bytes) + ")");
+  }
+  info.file_bytes = st_buf.st_size;
+
+  Deadline deadline;
+  if (options.time_limit_s > 0) {
+    deadline.enabled = true;
+    deadline.end = std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(static_cast<int64_t>(options.time_limit_s * 1000));
+  }
+  auto check_deadline = [&] {
+    if (deadline.expired()) {
+      fail(path, "time limit of " + std::to_string(options.time_limit_s) + " s exceeded");
+    }
+  };
+
+  AVFormatContext* raw_fmt = avformat_alloc_context();
+  if (raw_fmt == nullptr) fail(path, "out of memory");
+  raw_fmt->interrupt_callback.callback = interrupt_callback;
+  raw_fmt->interrupt_callback.opaque = &deadline;
+  AVDictionary* raw_opts = nullptr;
+  // Only local files: a playlist-like input must not make FFmpeg open network URLs.
+  av_dict_set(&raw_opts, "protocol_whitelist", "file", 0);
+  int r = avformat_open_input(&raw_fmt, path.c_str(), nullptr, &raw_opts);
+  std::unique_ptr<AVDictionary, DictFreer> opts_holder(raw_opts);
+  if (r < 0) {
+    check_deadline();
+    if (r == AVERROR_INVALIDDATA) fail(path, "unknown format (not audio, or truncated header)");
+    fail(path, "cannot open: " + av_error_string(r));
+  }
+  std::unique_ptr<AVFormatContext, FormatCloser> fmt(raw_fmt);
+  const std::string demuxer = fmt->iformat && fmt->iformat->name ? fmt->iformat->name : "?";
+  info.format = demuxer;
+  if (rejected_demuxers().count(demuxer) != 0) {
+    fail(path, "not an audio file (detected as '" + demuxer + "')");
+  }
+  // FFmpeg accepts any best guess; a guess this weak on random bytes is not audio.
+  if (fmt->probe_score < AVPROBE_SCORE_RETRY) {
+    fail(path, "unknown format (best guess '" + demuxer + "' with probe score " +
+                   std::to_string(fmt->probe_score) + ")");
+  }
+
+  r = avformat_find_stream_info(fmt.get(), nullptr);
+  check_deadline();
+  if (r < 0) fail(path, "cannot read stream information: " + av_error_string(r));
+
+  const int stream_index = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
+  if (stream_index < 0) {
+    fail(path, stream_index == AVERROR_DECODER_NOT_FOUND
+                   ? "no decoder for its audio stream"
+                   : "no audio stream (format '" + demuxer + "')");
+  }
+  AVStream* stream = fmt->streams[stream_index];
+  const AVCodecParameters* par = stream->codecpar;
+  const AVCodec* codec = avcodec_find_decoder(par->codec_id);
+  info.codec = avcodec_get_name(par->codec_id);
+  info.sample_rate = par->sample_rate;
+  info.channels = par->ch_layout.nb_channels;
+  info.bit_rate = par->bit_rate > 0 ? par->bit_rate : fmt->bit_rate;
+  if (info.channels <= 0) fail(path, "zero channels");
+  if (info.channels > options.max_channels) {
+    fail(path, "too many channels (" + std::to_string(info.channels) + ", limit " +
+                   std::to_string(options.max_channels) + ")");
+  }
+  if (info.sample_rate <= 0 || info.sample_rate > 1536000) {
+    fail(path, "invalid sample rate " + std::to_string(info.sample_rate));
+  }
+  info.duration_s = declared_duration(fmt.get(), stream);
+  if (info.duration_s > 0) {
+    info.frames = static_cast<int64_t>(std::llround(info.duration_s * info.sample_rate));
+  }
+  const bool duration_trusted =
+      info.duration_s > 0 && fmt->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE;
+  if (options.max_duration_s > 0 && duration_trusted && info.duration_s > options.max_duration_s) {
+    fail(path, "too long (" + std::to_string(info.duration_s) + " s, limit " +
+                   std::to_string(options.max_duration_s) + " s)");
+  }
+  if (codec == nullptr) fail(path, "no decoder for codec '" + info.codec + "'");
+  if (sink == nullptr) return info;
+
+  std::unique_ptr<AVCodecContext, CodecFreer> dec(avcodec_alloc_context3(codec));
+  if (!dec) fail(path, "out of memory");
+  r = avcodec_parameters_to_context(dec.get(), par);
+  if (r < 0) fail(path, "bad codec parameters: " + av_error_string(r));
+  dec->thread_count = 1;  // files are decoded in parallel, one thread each
+  dec->pkt_timebase = stream->time_base;
+  r = avcodec_open2(dec.get(), codec, nullptr);
+  if (r < 0) fail(path, "cannot open decoder '" + info.codec + "': " + av_error_string(r));
+
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    if (static_cast<int>(i) != stream_index) fmt->streams[i]->discard = AVDISCARD_ALL;
+  }
+
+  std::unique_ptr<AVPacket, PacketFreer> pkt(av_packet_alloc());
+  std::unique_ptr<AVFrame, FrameFreer> frame(av_frame_alloc());
+  if (!pkt || !frame) fail(path, "out of memory");
+
+  std::vector<float> buffer;
+  int64_t decoded_frames = 0;
+  int out_rate = 0;
+  int64_t packets = 0;
+  int64_t bad_packets = 0;
+  int64_t limit_frames = -1;
+
+  auto drain = [&]() {
+    while (true) {
+      const int rr = avcodec_receive_frame(dec.get(), frame.get());
+      if (rr == AVERROR(EAGAIN) || rr == AVERROR_EOF) return;
+      if (rr < 0) {
+        ++bad_packets;
+        return;
+      }
+      const int channels = frame->ch_layout.nb_channels;
+      const int rate = frame->sample_rate;
+      if (channels <= 0) fail(path, "zero channels in decoded audio");
+      if (channels > options.max_channels) fail(path, "too many channels in decoded audio");
+      if (rate <= 0) fail(path, "invalid sample rate in decoded audio");
+      if (out_rate == 0) {
+        out_rate = rate;
+        if (options.max_duration_s > 0) {
+          limit_frames = static_cast<int64_t>(options.max_duration_s * rate) + 1;
+        }
+      } else if (rate != out_rate) {
+        fail(path, "sample rate changes mid-stream (" + std::to_string(out_rate) + " -> " +
+                       std::to_string(rate) + " Hz)");
+      }
+      if (frame->nb_samples > 0) {
+        try {
+          to_interleaved_float(frame.get(), channels, &buffer);
+        } catch (const IoError& e) {
+          fail(path, e.what());
+        }
+        (*sink)(buffer.data(), frame->nb_samples, channels, rate);
+        decoded_frames += frame->nb_samples;
+        if (limit_frames > 0 && decoded_frames > limit_frames) {
+          fail(path, "too long (more than " + std::to_string(options.max_duration_s) +
+                         " s decoded)");
+        }
+      }
+      av_frame_unref(frame.get());
+    }
+  };
+
+  bool read_error = false;
+  while (true) {
+    check_deadline();
+    r = av_read_frame(fmt.get(), pkt.get());
+    if (r == AVERROR_EOF) break;
+    if (r < 0) {
+      check_deadline();
+      read_error = true;  // demuxer hit garbage or a cut-off file: keep what was decoded
+      break;
+    }
+    if (pkt->stream_index != stream_index) {
+      av_packet_unref(pkt.get());
+      continue;
+    }
+    ++packets;
+    r = avcodec_send_packet(dec.get(), pkt.get());
+    if (r == AVERROR(EAGAIN)) {
+      drain();
+      r = avcodec_send_packet(dec.get(), pkt.get());
+    }
+    av_packet_unref(pkt.get());
+    if (r < 0 && r != AVERROR(EAGAIN)) ++bad_packets;
+    drain();
+  }
+  avcodec_send_packet(dec.get(), nullptr);
+  drain();
+
+  if (decoded_frames == 0) {
+    fail(path, read_error || bad_packets > 0 ? "no audio decoded (corrupt or truncated data)"
+                                             : "no audio samples (truncated or empty stream)");
+  }
+  // A few undecodable packets happen in real files (a damaged frame, a cut tail); most of them
+  // failing means the data is not what the header claims.
+  if (bad_packets > 2 && bad_packets * 4 > packets) {
+    fail(path, "corrupt data (" + std::to_string(bad_packets) + " of " + std::to_string(packets) +
+                   " packets failed to decode)");
+  }
+  const double decoded_s = static_cast<double>(decoded_frames) / out_rate;
+  if (options.check_truncation && duration_trusted && decoded_s < 0.9 * info.duration_s - 0.05) {
+    fail(path, "truncated (decoded " + std::to_string(decoded_s) + " s of the " +
+                   std::to_string(info.duration_s) + " s its header declares)");
+  }
+  info.sample_rate = out_rate;
+  info.frames = decoded_frames;
+  info.duration_s = decoded_s;
+  return info;
+}
+
+}  // namespace detail
+}  // namespace xcodec::audio

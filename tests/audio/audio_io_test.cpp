@@ -1,0 +1,344 @@
+// Reader, resampler and writer: formats generated with ffmpeg/sox at test time, malformed input.
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "audio/audio_test_util.h"
+#include "support/test_support.h"
+#include "xcodec/audio/audio.h"
+#include "xcodec/audio/resample.h"
+#include "xcodec/core/error.h"
+
+namespace xcodec::audio {
+namespace {
+
+namespace fs = std::filesystem;
+using xcodec::testing::TempDir;
+
+std::vector<float> sine(int rate, double seconds, double freq, double amp) {
+  std::vector<float> x(static_cast<size_t>(std::llround(rate * seconds)));
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = static_cast<float>(amp * std::sin(2.0 * M_PI * freq * static_cast<double>(i) / rate));
+  }
+  return x;
+}
+
+// Expects `what()` of an IoError thrown by `fn` to contain every fragment.
+template <typename Fn>
+void expect_io_error(Fn fn, const std::vector<std::string>& fragments) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected IoError containing '" << fragments.front() << "'";
+  } catch (const IoError& e) {
+    for (const auto& f : fragments) {
+      EXPECT_NE(std::string(e.what()).find(f), std::string::npos)
+          << "message '" << e.what() << "' lacks '" << f << "'";
+    }
+  }
+}
+
+TEST(Resample, SineKeepsLengthFrequencyAndAmplitude) {
+  const std::vector<float> x = sine(44100, 1.0, 1000.0, 0.5);
+  const std::vector<float> y = resample(x, 44100, 16000);
+  ASSERT_EQ(y.size(), 16000u);
+  EXPECT_NEAR(xcodec::testing::zero_crossing_frequency(y, 16000), 1000.0, 1.0);
+  EXPECT_NEAR(xcodec::testing::tone_amplitude(y, 16000, 1000.0), 0.5, 0.005);
+  // Aligned with the input: the resampled sine has the same phase as a 16 kHz sine.
+  const std::vector<float> ref = sine(16000, 1.0, 1000.0, 0.5);
+  double err = 0.0;
+  for (size_t i = 1000; i < 15000; ++i) err = std::max(err, std::abs(double(y[i]) - ref[i]));
+  EXPECT_LT(err, 0.01);
+}
+
+TEST(Resample, LengthIsRoundedRatioAndRatesAreChecked) {
+  EXPECT_EQ(resample(std::vector<float>(1001, 0.1f), 16000, 24000).size(), 1502u);  // 1501.5
+  EXPECT_EQ(resample(std::vector<float>(999, 0.1f), 48000, 16000).size(), 333u);
+  EXPECT_EQ(resample(std::vector<float>(7, 0.1f), 16000, 16000).size(), 7u);
+  EXPECT_TRUE(resample({}, 16000, 8000).empty());
+  EXPECT_THROW(resample({1.0f}, 0, 16000), ConfigError);
+  EXPECT_THROW(resample({1.0f}, 16000, -1), ConfigError);
+}
+
+TEST(AudioReader, StereoSineAt44kBecomesMono16k) {
+  TempDir dir;
+  const std::string path = (dir.path() / "tone.wav").string();
+  ASSERT_TRUE(xcodec::testing::ffmpeg_tone(path, 44100, 1.0, "-c:a pcm_s16le"));
+  const Audio a = read_audio(path, 16000);
+  EXPECT_EQ(a.sample_rate, 16000);
+  ASSERT_EQ(a.samples.size(), 16000u);
+  EXPECT_NEAR(xcodec::testing::zero_crossing_frequency(a.samples, 16000), 1000.0, 1.0);
+  // Mono = average of left (0.5) and right (0.25).
+  EXPECT_NEAR(xcodec::testing::tone_amplitude(a.samples, 16000, 1000.0), 0.375, 0.005);
+
+  const Audio native = read_audio(path);
+  EXPECT_EQ(native.sample_rate, 44100);
+  EXPECT_EQ(native.samples.size(), 44100u);
+}
+
+struct FormatCase {
+  const char* name;      // test label
+  const char* file;      // output file name (extension may lie)
+  const char* args;      // ffmpeg encoder arguments
+  int rate;              // source rate
+  int channels;          // source channels
+  bool lossy;            // lossy codec: looser checks
+  const char* want_fmt;  // substring of the detected container name
+};
+
+class AudioFormats : public ::testing::TestWithParam<FormatCase> {};
+
+TEST_P(AudioFormats, DecodesToneToMono16k) {
+  const FormatCase& fc = GetParam();
+  TempDir dir;
+  const std::string path = (dir.path() / fc.file).string();
+  ASSERT_TRUE(xcodec::testing::ffmpeg_tone(path, fc.rate, 0.5, fc.args, fc.channels));
+  const AudioInfo info = probe_audio(path);
+  EXPECT_NE(info.format.find(fc.want_fmt), std::string::npos) << info.format;
+  EXPECT_EQ(info.channels, fc.channels);
+  const Audio a = read_audio(path, 16000);
+  EXPECT_EQ(a.sample_rate, 16000);
+  const double tolerance = fc.lossy ? 0.06 : 0.002;
+  EXPECT_NEAR(static_cast<double>(a.samples.size()), 8000.0, 8000.0 * tolerance) << fc.name;
+  EXPECT_NEAR(xcodec::testing::zero_crossing_frequency(a.samples, 16000), 1000.0, 5.0);
+  const double want_amp = fc.channels == 1 ? 0.5 : 0.375;
+  EXPECT_NEAR(xcodec::testing::tone_amplitude(a.samples, 16000, 1000.0), want_amp,
+              fc.lossy ? 0.05 : 0.02)
+      << fc.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Generated, AudioFormats,
+    ::testing::Values(
+        FormatCase{"wav_u8", "u8.wav", "-c:a pcm_u8", 22050, 2, false, "wav"},
+        FormatCase{"wav_s16", "s16.wav", "-c:a pcm_s16le", 44100, 2, false, "wav"},
+        FormatCase{"wav_s24", "s24.wav", "-c:a pcm_s24le", 48000, 2, false, "wav"},
+        FormatCase{"wav_s32", "s32.wav", "-c:a pcm_s32le", 16000, 1, false, "wav"},
+        FormatCase{"wav_f32", "f32.wav", "-c:a pcm_f32le", 32000, 2, false, "wav"},
+        FormatCase{"wav_alaw", "alaw.wav", "-c:a pcm_alaw", 8000, 1, false, "wav"},
+        FormatCase{"wav_mulaw", "mulaw.wav", "-c:a pcm_mulaw", 8000, 2, false, "wav"},
+        FormatCase{"flac", "x.flac", "-c:a flac", 44100, 2, false, "flac"},
+        FormatCase{"ogg_vorbis", "x.ogg", "-c:a libvorbis", 44100, 2, true, "ogg"},
+        FormatCase{"ogg_opus", "x.opus", "-c:a libopus -b:a 64k", 48000, 2, true, "ogg"},
+        FormatCase{"webm_opus", "x.webm", "-c:a libopus -b:a 64k", 48000, 1, true, "webm"},
+        FormatCase{"mp3", "x.mp3", "-c:a libmp3lame -b:a 128k", 44100, 2, true, "mp3"},
+        FormatCase{"m4a_aac", "x.m4a", "-c:a aac -b:a 128k", 44100, 2, true, "mp4"},
+        FormatCase{"m4a_alac", "alac.m4a", "-c:a alac", 44100, 2, false, "mp4"},
+        FormatCase{"caf_alac", "x.caf", "-c:a alac", 22050, 1, false, "caf"},
+        FormatCase{"ac3", "x.ac3", "-c:a ac3 -b:a 192k", 48000, 2, true, "ac3"},
+        FormatCase{"aiff", "x.aiff", "-c:a pcm_s16be", 44100, 2, false, "aiff"},
+        FormatCase{"au", "x.au", "-c:a pcm_s16be", 8000, 1, false, "au"},
+        FormatCase{"wav_named_mp3", "lying.mp3", "-f wav -c:a pcm_s16le", 22050, 2, false, "wav"},
+        FormatCase{"flac_named_wav", "lying.wav", "-f flac", 16000, 1, false, "flac"}),
+    [](const ::testing::TestParamInfo<FormatCase>& info) { return std::string(info.param.name); });
+
+TEST(AudioReader, SoxWaveExtensibleMultichannel) {
+  TempDir dir;
+  const std::string path = (dir.path() / "ext.wav").string();
+  // sox writes WAVE_FORMAT_EXTENSIBLE for more than two channels / more than 16 bits.
+  std::string out;
+  ASSERT_EQ(xcodec::testing::run_command("sox -n -r 24000 -c 4 -b 24 " + path +
+                                             " synth 0.5 sine 1000 vol 0.5",
+                                         &out),
+            0)
+      << out;
+  const AudioInfo info = probe_audio(path);
+  EXPECT_EQ(info.channels, 4);
+  EXPECT_EQ(info.sample_rate, 24000);
+  EXPECT_EQ(info.frames, 12000);
+  const Audio a = read_audio(path, 16000);
+  EXPECT_EQ(a.samples.size(), 8000u);
+  EXPECT_NEAR(xcodec::testing::tone_amplitude(a.samples, 16000, 1000.0), 0.5, 0.02);
+}
+
+TEST(AudioReader, ProbeReportsHeaderWithoutDecoding) {
+  TempDir dir;
+  const std::string path = (dir.path() / "p.flac").string();
+  ASSERT_TRUE(xcodec::testing::ffmpeg_tone(path, 22050, 2.0, "-c:a flac"));
+  const AudioInfo info = probe_audio(path);
+  EXPECT_EQ(info.format, "flac");
+  EXPECT_EQ(info.codec, "flac");
+  EXPECT_EQ(info.sample_rate, 22050);
+  EXPECT_EQ(info.channels, 2);
+  EXPECT_EQ(info.frames, 44100);
+  EXPECT_NEAR(info.duration_s, 2.0, 1e-6);
+  EXPECT_GT(info.file_bytes, 0);
+}
+
+TEST(AudioReader, MeasuresPeakAndRmsLevels) {
+  TempDir dir;
+  const std::string path = (dir.path() / "lvl.wav").string();
+  ASSERT_TRUE(xcodec::testing::ffmpeg_tone(path, 16000, 1.0, "-c:a pcm_f32le", 1));
+  AudioInfo decoded;
+  const AudioLevels lv = measure_levels(path, {}, &decoded);
+  EXPECT_EQ(lv.frames, 16000);
+  EXPECT_EQ(decoded.frames, 16000);
+  EXPECT_NEAR(lv.peak_dbfs, 20 * std::log10(0.5), 0.05);
+  EXPECT_NEAR(lv.rms_dbfs, 20 * std::log10(0.5 / std::sqrt(2.0)), 0.05);
+}
+
+// ---- malformed input -----------------------------------------------------------------------
+
+TEST(AudioReaderMalformed, EmptyFile) {
+  TempDir dir;
+  const std::string path = (dir.path() / "empty.wav").string();
+  xcodec::testing::write_bytes(path, "");
+  expect_io_error([&] { read_audio(path, 16000); }, {path, "empty file"});
+}
+
+TEST(AudioReaderMalformed, MissingFileAndDirectory) {
+  TempDir dir;
+  const std::string missing = (dir.path() / "nope.wav").string();
+  expect_io_error([&] { read_audio(missing); }, {missing, "No such file"});
+  expect_io_error([&] { read_audio(dir.str()); }, {dir.str(), "is a directory"});
+}
+
+TEST(AudioReaderMalformed, FifoIsRejectedWithoutBlocking) {
+  TempDir dir;
+  const std::string path = (dir.path() / "pipe.wav").string();
+  ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0);
+  expect_io_error([&] { read_audio(path); }, {path, "not a regular file"});
+}
+
+TEST(AudioReaderMalformed, TruncatedHeader) {
+  TempDir dir;
+  const std::string good = (dir.path() / "good.wav").string();
+  ASSERT_TRUE(xcodec::testing::ffmpeg_tone(good, 16000, 0.5, "-c:a pcm_s16le"));
+  const std::string path = (dir.path() / "cut.wav").string();
+  xcodec::testing::write_bytes(path, xcodec::testing::read_bytes(good).substr(0, 30));
+  expect_io_error([&] { read_audio(path); }, {path});
+}
+
+TEST(AudioReaderMalformed, TruncatedData) {
+  TempDir dir;
+  for (const char* name : {"cut.wav", "cut.flac"}) {
+    const std::string good = (dir.path() / (std::string("good_") + name)).string();
+    const std::string args = std::string(name).find("flac") != std::string::npos
+                                 ? "-c:a flac"
+                                 : "-c:a pcm_s16le";
+    ASSERT_TRUE(xcodec::testing::ffmpeg_tone(good, 16000, 2.0, args));
+    const std::string bytes = xcodec::testing::read_bytes(good);
+    const std::string path = (dir.path() / name).string();
+    xcodec::testing::write_bytes(path, bytes.substr(0, bytes.size() / 3));
+    expect_io_error([&] { read_audio(path); }, {path, "truncated"});
+  }
+}
+
+TEST(AudioReaderMalformed, RandomBytesAndText) {
+  TempDir dir;
+  std::mt19937 rng(7);
+  std::string noise(20000, '\0');
+  for (char& c : noise) c = static_cast<char>(rng() & 0xff);
+  for (const char* name : {"noise.wav", "noise.mp3", "noise.bin"}) {
+    const std::string path = (dir.path() / name).string();
+    xcodec::testing::write_bytes(path, noise);
+    expect_io_error([&] { read_audio(path, 16000); }, {path});
+  }
+  const std::string text = (dir.path() / "notes.wav").string();
+  xcodec::testing::write_bytes(text, "This is a transcript, not audio.\nSecond line.\n");
+  expect_io_error([&] { read_audio(text, 16000); }, {text});
+}
+
+TEST(AudioReaderMalformed, NanAndInfSamples) {
+  TempDir dir;
+  std::vector<float> x(1000, 0.1f);
+  x[500] = std::nanf("");
+  const std::string nan_path = (dir.path() / "nan.wav").string();
+  xcodec::testing::write_bytes(nan_path, xcodec::testing::wav_bytes(3, 1, 16000, 32,
+                                                                    xcodec::testing::float_bytes(x)));
+  expect_io_error([&] { read_audio(nan_path); }, {nan_path, "NaN/Inf", "500"});
+  x[500] = 0.0f;
+  x[10] = INFINITY;
+  const std::string inf_path = (dir.path() / "inf.wav").string();
+  xcodec::testing::write_bytes(inf_path, xcodec::testing::wav_bytes(3, 1, 16000, 32,
+                                                                    xcodec::testing::float_bytes(x)));
+  expect_io_error([&] { measure_levels(inf_path); }, {inf_path, "NaN/Inf"});
+}
+
+TEST(AudioReaderMalformed, ZeroChannelsAndAbsurdRate) {
+  TempDir dir;
+  const std::string zero = (dir.path() / "zero.wav").string();
+  xcodec::testing::write_bytes(zero,
+                               xcodec::testing::wav_bytes(1, 0, 16000, 16, std::string(400, '\0')));
+  expect_io_error([&] { read_audio(zero); }, {zero});
+  const std::string rate = (dir.path() / "rate.wav").string();
+  xcodec::testing::write_bytes(rate,
+                               xcodec::testing::wav_bytes(1, 1, 0, 16, std::string(400, '\0')));
+  expect_io_error([&] { read_audio(rate); }, {rate});
+}
+
+TEST(AudioReaderMalformed, LimitsOnDurationSizeAndTime) {
+  TempDir dir;
+  const std::string path = (dir.path() / "one.wav").string();
+  ASSERT_TRUE(xcodec::testing::ffmpeg_tone(path, 16000, 1.0, "-c:a pcm_s16le"));
+  ReadOptions short_limit;
+  short_limit.max_duration_s = 0.25;
+  expect_io_error([&] { read_audio(path, short_limit); }, {path, "too long"});
+  ReadOptions small_file;
+  small_file.max_file_bytes = 100;
+  expect_io_error([&] { read_audio(path, small_file); }, {path, "too large"});
+  ReadOptions no_time;
+  no_time.time_limit_s = 1e-9;
+  expect_io_error([&] { read_audio(path, no_time); }, {path, "time limit"});
+  // A header that claims far more data than the file has is read to its real end.
+  const std::string liar = (dir.path() / "liar.wav").string();
+  std::string bytes = xcodec::testing::wav_bytes(1, 1, 16000, 16, std::string(3200, '\x01'));
+  bytes[40] = bytes[41] = bytes[42] = '\xff';
+  bytes[43] = '\x7f';
+  xcodec::testing::write_bytes(liar, bytes);
+  EXPECT_THROW(read_audio(liar), IoError);  // declares ~18 hours: over the default limit
+}
+
+// ---- writer --------------------------------------------------------------------------------
+
+TEST(AudioWriter, RoundTripsAllFormatsAtomically) {
+  TempDir dir;
+  Audio a;
+  a.sample_rate = 16000;
+  a.samples = sine(16000, 0.25, 440.0, 0.7);
+  for (const AudioFileFormat fmt : {kWav16, kWavFloat, kFlac16}) {
+    const std::string path = (dir.path() / ("out" + file_extension(fmt))).string();
+    write_audio(path, a, fmt);
+    const Audio b = read_audio(path);
+    ASSERT_EQ(b.sample_rate, 16000);
+    ASSERT_EQ(b.samples.size(), a.samples.size());
+    const double tol = fmt == kWavFloat ? 0.0 : 1.0 / 32768.0 + 1e-7;
+    for (size_t i = 0; i < a.samples.size(); ++i) {
+      ASSERT_NEAR(b.samples[i], a.samples[i], tol) << audio_file_format_name(fmt) << " at " << i;
+    }
+    const AudioInfo info = probe_audio(path);
+    EXPECT_EQ(info.codec, fmt == kWav16 ? "pcm_s16le" : fmt == kWavFloat ? "pcm_f32le" : "flac");
+  }
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 2u);  // out.wav (rewritten) and out.flac
+}
+
+TEST(AudioWriter, ClipsInsteadOfWrappingAndRejectsBadInput) {
+  TempDir dir;
+  const std::string path = (dir.path() / "clip.wav").string();
+  write_audio(path, Audio{{1.5f, -1.5f, 0.25f}, 8000});
+  const Audio b = read_audio(path);
+  ASSERT_EQ(b.samples.size(), 3u);
+  EXPECT_GT(b.samples[0], 0.999f);
+  EXPECT_LE(b.samples[1], -0.999f);
+  EXPECT_NEAR(b.samples[2], 0.25f, 1e-4);
+
+  const std::string bad = (dir.path() / "bad.wav").string();
+  expect_io_error([&] { write_audio(bad, Audio{{0.0f, NAN}, 8000}); }, {bad, "NaN/Inf"});
+  expect_io_error([&] { write_audio(bad, Audio{{0.0f}, 0}); }, {bad, "sample rate"});
+  EXPECT_FALSE(fs::exists(bad));
+  expect_io_error([&] { write_audio((dir.path() / "no/such/dir/x.wav").string(), b); },
+                  {"no/such/dir"});
+  EXPECT_EQ(parse_audio_file_format("flac"), kFlac16);
+  EXPECT_THROW(parse_audio_file_format("mp3"), ConfigError);
+}
+
+}  // namespace
+}  // namespace xcodec::audio

@@ -1,0 +1,253 @@
+// The prepare pipeline as a library: discovery, conversion, splits, re-runs, failure modes.
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audio/audio_test_util.h"
+#include "support/test_support.h"
+#include "xcodec/audio/audio.h"
+#include "xcodec/core/error.h"
+#include "xcodec/data/prepare/find_audio.h"
+#include "xcodec/data/prepare/prepare.h"
+#include "xcodec/data/registry/metadata.h"
+#include "xcodec/data/registry/registry.h"
+
+namespace xcodec::data {
+namespace {
+
+namespace fs = std::filesystem;
+using xcodec::testing::TempDir;
+
+void tone(const fs::path& path, int rate, double seconds,
+          audio::AudioFileFormat fmt = audio::kWav16) {
+  fs::create_directories(path.parent_path());
+  audio::Audio a;
+  a.sample_rate = rate;
+  a.samples.resize(static_cast<size_t>(std::llround(rate * seconds)));
+  for (size_t i = 0; i < a.samples.size(); ++i) {
+    a.samples[i] = 0.3f * static_cast<float>(std::sin(2 * M_PI * 440.0 * double(i) / rate));
+  }
+  audio::write_audio(path.string(), a, fmt);
+}
+
+PrepareConfig config_for(const TempDir& dir) {
+  PrepareConfig c;
+  c.dataset = "unit";
+  c.input_dir = (dir.path() / "in").string();
+  c.output_dir = (dir.path() / "data").string();
+  c.jobs = 2;
+  c.progress = "none";
+  c.val_fraction = 0.0;
+  c.test_fraction = 0.0;
+  return c;
+}
+
+std::vector<std::string> paths_of(const std::vector<SplitEntry>& v) {
+  std::vector<std::string> out;
+  for (const auto& e : v) out.push_back(e.relative_path);
+  return out;
+}
+
+std::string reason_for(const std::vector<SkippedFile>& skipped, const std::string& path) {
+  for (const auto& s : skipped) {
+    if (s.path == path) return s.reason;
+  }
+  return "<not skipped>";
+}
+
+TEST(FindAudioFiles, WalksWithoutFollowingDirectoryLinks) {
+  TempDir dir;
+  const fs::path in = dir.path() / "in";
+  tone(in / "a" / "b" / "deep.wav", 8000, 0.2);
+  tone(in / "top.flac", 8000, 0.2, audio::kFlac16);
+  xcodec::testing::write_bytes((in / "notes.txt").string(), "text");
+  xcodec::testing::write_bytes((in / ".hidden.wav").string(), "x");
+  fs::create_directory_symlink(in, in / "a" / "loop");       // a loop back to the root
+  fs::create_symlink(in / "top.flac", in / "link.flac");     // file links are followed
+  fs::create_symlink(in / "missing.wav", in / "broken.wav");  // dangling
+  const FoundFiles found = find_audio_files(in.string());
+  std::vector<std::string> rel;
+  for (const auto& f : found.files) rel.push_back(f.relative_path);
+  EXPECT_EQ(rel, (std::vector<std::string>{"a/b/deep.wav", "link.flac", "top.flac"}));
+  EXPECT_EQ(found.dir_symlinks, (std::vector<std::string>{"a/loop"}));
+  ASSERT_EQ(found.unreadable.size(), 1u);
+  EXPECT_EQ(found.unreadable[0].path, "broken.wav");
+  EXPECT_EQ(found.ignored, 2);  // notes.txt, .hidden.wav
+  EXPECT_GT(found.files[0].size, 44);
+  EXPECT_GT(found.files[0].mtime_ns, 0);
+  EXPECT_THROW(find_audio_files((dir.path() / "nope").string()), IoError);
+  EXPECT_TRUE(has_audio_extension("X.FLAC"));
+  EXPECT_FALSE(has_audio_extension("wav"));
+}
+
+TEST(PrepareDataset, ConvertsSplitsAndRegisters) {
+  TempDir dir;
+  const fs::path in = dir.path() / "in";
+  tone(in / "train" / "spk1" / "a.wav", 22050, 1.0);
+  tone(in / "dev-clean" / "b.flac", 44100, 0.5, audio::kFlac16);
+  tone(in / "test" / "c.wav", 8000, 0.75);
+  tone(in / "misc" / "d.wav", 16000, 0.3);                 // hash rule (fractions 0 -> train)
+  tone(in / "misc" / "short.wav", 16000, 0.05);            // under --min-seconds
+  tone(in / "misc" / "dup.wav", 16000, 0.3);
+  tone(in / "misc" / "dup.flac", 16000, 0.3, audio::kFlac16);  // same output name
+  xcodec::testing::write_bytes((in / "misc" / "empty.wav").string(), "");
+  xcodec::testing::write_bytes((in / "misc" / "readme.txt").string(), "hello");
+  const PrepareConfig cfg = config_for(dir);
+  const PrepareResult r = prepare_dataset(cfg);
+
+  EXPECT_EQ(r.found, 8);
+  EXPECT_EQ(r.converted, 5);  // a, b, c, d, dup.flac
+  EXPECT_EQ(r.unchanged, 0);
+  EXPECT_EQ(r.ignored, 1);
+  EXPECT_EQ(r.splits[0].files, 3);  // a, d, dup
+  EXPECT_EQ(r.splits[1].files, 1);
+  EXPECT_EQ(r.splits[2].files, 1);
+  EXPECT_TRUE(r.registered);
+  ASSERT_EQ(r.skipped.size(), 3u);
+  EXPECT_NE(reason_for(r.skipped, "misc/empty.wav").find("empty file"), std::string::npos);
+  EXPECT_NE(reason_for(r.skipped, "misc/short.wav").find("too short"), std::string::npos);
+  EXPECT_NE(reason_for(r.skipped, "misc/dup.wav").find("same output name"), std::string::npos);
+
+  const DatasetRegistry reg = DatasetRegistry::load(cfg.output_dir);
+  const DatasetEntry& e = reg.entry("unit");
+  EXPECT_EQ(e.path, "processed/unit");
+  EXPECT_EQ(e.sample_rate, 16000);
+  EXPECT_EQ(e.audio_format, "wav");
+  EXPECT_EQ(e.stats.train_samples, 3);
+  EXPECT_EQ(e.stats.val_samples, 1);
+  EXPECT_EQ(e.stats.test_samples, 1);
+
+  const auto train = read_split_tsv(reg.split_path("unit", Split::kTrain));
+  EXPECT_EQ(paths_of(train),
+            (std::vector<std::string>{"misc/d.wav", "misc/dup.wav", "train/spk1/a.wav"}));
+  EXPECT_EQ(train[2].num_samples, 16000);
+  const auto val = read_split_tsv(reg.split_path("unit", Split::kVal));
+  ASSERT_EQ(val.size(), 1u);
+  EXPECT_EQ(val[0].relative_path, "dev-clean/b.wav");
+  EXPECT_EQ(val[0].num_samples, 8000);
+  const audio::Audio b = audio::read_audio((fs::path(reg.audio_dir("unit")) / "dev-clean/b.wav").string());
+  EXPECT_EQ(b.sample_rate, 16000);
+  EXPECT_EQ(b.samples.size(), 8000u);
+  EXPECT_EQ(audio::probe_audio((fs::path(reg.audio_dir("unit")) / "test/c.wav").string()).codec,
+            "pcm_s16le");
+
+  const DatasetMetadata m = read_metadata(reg.metadata_path("unit"));
+  EXPECT_EQ(m.name, "unit");
+  EXPECT_EQ(m.splits[0].files, 3);
+  EXPECT_NEAR(m.splits[0].hours, (16000 + 4800 + 4800) / 16000.0 / 3600.0, 1e-9);
+  EXPECT_EQ(m.skipped.size(), 3u);
+  EXPECT_FALSE(m.created.empty());
+  EXPECT_EQ(m.source_dir, fs::absolute(in).lexically_normal().string());
+}
+
+TEST(PrepareDataset, RerunsAreIncrementalAndCleanUp) {
+  TempDir dir;
+  const fs::path in = dir.path() / "in";
+  for (int i = 0; i < 4; ++i) tone(in / ("f" + std::to_string(i) + ".wav"), 16000, 0.3);
+  PrepareConfig cfg = config_for(dir);
+  EXPECT_EQ(prepare_dataset(cfg).converted, 4);
+  const fs::path audio_dir = fs::path(cfg.output_dir) / "processed/unit/audio";
+  const std::string created = read_metadata((audio_dir.parent_path() / "metadata.json").string()).created;
+
+  // Unchanged: nothing converted; a leftover temporary file of an interrupted run disappears.
+  xcodec::testing::write_bytes((audio_dir / "f0.wav.tmp.123.4").string(), "partial");
+  PrepareResult r = prepare_dataset(cfg);
+  EXPECT_EQ(r.converted, 0);
+  EXPECT_EQ(r.unchanged, 4);
+  EXPECT_FALSE(fs::exists(audio_dir / "f0.wav.tmp.123.4"));
+
+  // A changed source is converted again; a deleted one loses its output; a lost output is redone.
+  tone(in / "f1.wav", 16000, 0.6);
+  fs::remove(in / "f2.wav");
+  fs::remove(audio_dir / "f3.wav");
+  r = prepare_dataset(cfg);
+  EXPECT_EQ(r.converted, 2);  // f1 (changed), f3 (output missing)
+  EXPECT_EQ(r.unchanged, 1);
+  EXPECT_EQ(r.removed_stale, 1);
+  EXPECT_FALSE(fs::exists(audio_dir / "f2.wav"));
+  const auto train = read_split_tsv((audio_dir.parent_path() / "train.tsv").string());
+  ASSERT_EQ(train.size(), 3u);
+  EXPECT_EQ(train[1].relative_path, "f1.wav");
+  EXPECT_EQ(train[1].num_samples, 9600);
+  EXPECT_EQ(read_metadata((audio_dir.parent_path() / "metadata.json").string()).created, created);
+
+  // Tighter duration limits exclude without converting; loosening them brings files back.
+  cfg.max_seconds = 0.5;
+  r = prepare_dataset(cfg);
+  EXPECT_EQ(r.converted, 0);
+  EXPECT_EQ(r.usable(), 2);
+  EXPECT_NE(reason_for(r.skipped, "f1.wav").find("too long"), std::string::npos);
+  cfg.max_seconds = 0;
+  EXPECT_EQ(prepare_dataset(cfg).usable(), 3);
+
+  // Another format converts everything again and removes the old outputs.
+  cfg.format = "flac";
+  r = prepare_dataset(cfg);
+  EXPECT_EQ(r.converted, 3);
+  EXPECT_EQ(r.removed_stale, 3);
+  EXPECT_TRUE(fs::exists(audio_dir / "f0.flac"));
+  EXPECT_FALSE(fs::exists(audio_dir / "f0.wav"));
+  EXPECT_EQ(DatasetRegistry::load(cfg.output_dir).entry("unit").audio_format, "flac");
+}
+
+TEST(PrepareDataset, NothingUsableThrowsAndDoesNotRegister) {
+  TempDir dir;
+  const fs::path in = dir.path() / "in";
+  fs::create_directories(in);
+  xcodec::testing::write_bytes((in / "a.wav").string(), "not audio at all, just text\n");
+  xcodec::testing::write_bytes((in / "b.mp3").string(), "");
+  const PrepareConfig cfg = config_for(dir);
+  try {
+    prepare_dataset(cfg);
+    ADD_FAILURE() << "expected IoError";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("no usable audio"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(fs::path(cfg.output_dir) / "datasets.json"));
+  const DatasetMetadata m =
+      read_metadata((fs::path(cfg.output_dir) / "processed/unit/metadata.json").string());
+  EXPECT_EQ(m.skipped.size(), 2u);
+}
+
+TEST(PrepareDataset, StrictFailsAfterRegisteringAndConfigIsValidated) {
+  TempDir dir;
+  const fs::path in = dir.path() / "in";
+  tone(in / "ok.wav", 16000, 0.3);
+  xcodec::testing::write_bytes((in / "bad.wav").string(), "garbage garbage garbage");
+  PrepareConfig cfg = config_for(dir);
+  cfg.strict = true;
+  EXPECT_THROW(prepare_dataset(cfg), Error);
+  EXPECT_TRUE(DatasetRegistry::load(cfg.output_dir).contains("unit"));
+  cfg.strict = false;
+  EXPECT_EQ(prepare_dataset(cfg).usable(), 1);
+
+  PrepareConfig bad = config_for(dir);
+  bad.val_fraction = 0.7;
+  bad.test_fraction = 0.4;
+  EXPECT_THROW(prepare_dataset(bad), ConfigError);
+  bad = config_for(dir);
+  bad.format = "mp3";
+  EXPECT_THROW(prepare_dataset(bad), ConfigError);
+  bad = config_for(dir);
+  bad.dataset = "../x";
+  EXPECT_THROW(prepare_dataset(bad), ConfigError);
+}
+
+TEST(PrepareDataset, OutputInsideInputIsNotReingested) {
+  TempDir dir;
+  const fs::path in = dir.path() / "in";
+  tone(in / "a.wav", 16000, 0.3);
+  PrepareConfig cfg = config_for(dir);
+  cfg.output_dir = (in / "data").string();
+  EXPECT_EQ(prepare_dataset(cfg).found, 1);
+  const PrepareResult r = prepare_dataset(cfg);
+  EXPECT_EQ(r.found, 1);
+  EXPECT_EQ(r.unchanged, 1);
+}
+
+}  // namespace
+}  // namespace xcodec::data
