@@ -13,9 +13,11 @@ pkg_check_modules(XCODEC_FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec 
                   libswresample)
 pkg_check_modules(XCODEC_SOXR REQUIRED IMPORTED_TARGET soxr)
 pkg_check_modules(XCODEC_SNDFILE REQUIRED IMPORTED_TARGET sndfile)
+pkg_check_modules(XCODEC_PNG REQUIRED IMPORTED_TARGET libpng)
 add_library(xcodec::ffmpeg ALIAS PkgConfig::XCODEC_FFMPEG)
 add_library(xcodec::soxr ALIAS PkgConfig::XCODEC_SOXR)
 add_library(xcodec::sndfile ALIAS PkgConfig::XCODEC_SNDFILE)
+add_library(xcodec::png ALIAS PkgConfig::XCODEC_PNG)
 
 # TorchConfig puts -D_GLIBCXX_USE_CXX11_ABI=... into TORCH_CXX_FLAGS; everything linking
 # LibTorch must agree on it.
