@@ -30,6 +30,8 @@
 #include "xcodec/models/discriminators/multi_period_discriminator.h"
 #include "xcodec/models/discriminators/spec_discriminator.h"
 #include "xcodec/train/checkpoint.h"
+#include "xcodec/train/feature_cache.h"
+#include "xcodec/data/registry/registry.h"
 #include "xcodec/train/lr_schedule.h"
 
 namespace xcodec::train {
@@ -201,7 +203,31 @@ class Trainer {
     lo.num_workers = static_cast<int>(cfg_.dataset.num_workers);
     lo.prefetch_batches = static_cast<int>(cfg_.dataset.prefetch_batches);
     lo.seed = static_cast<uint64_t>(cfg_.seed);
-    train_loader_ = std::make_unique<data::DataLoader>(data::make_corpus(corpus), lo);
+    data::DatasetPtr train_set = data::make_corpus(corpus);
+    if (teacher_) {
+      // Cached teacher states (xcodec features) replace the teacher for crops they cover.
+      const auto registry = data::DatasetRegistry::load(cfg_.data_dir);
+      std::map<std::string, std::shared_ptr<const FeatureCache>> caches;
+      for (const auto& name : cfg_.dataset.names) {
+        if (auto c = FeatureCache::open(registry, name, teacher_->layer(), teacher_->hidden_size())) {
+          XCODEC_LOG_INFO("[data] using cached teacher states of '" << name << "' from " << c->dir());
+          caches[name] = c;
+        }
+      }
+      if (!caches.empty()) {
+        corpus.crop_align = hop;
+        const int64_t frames = cfg_.dataset.min_audio_length / hop;
+        train_set = data::map(data::make_corpus(corpus), [caches, hop, frames](data::Example ex, uint64_t) {
+          const auto slash = ex.id.find('/');
+          auto it = caches.find(ex.id.substr(0, slash));
+          if (it != caches.end()) {
+            if (auto f = it->second->frames(ex.id.substr(slash + 1), ex.offset / hop, frames)) ex.semantic = *f;
+          }
+          return ex;
+        });
+      }
+    }
+    train_loader_ = std::make_unique<data::DataLoader>(train_set, lo);
 
     if (cfg_.train.val_every > 0) {
       corpus.split = data::Split::kVal;
@@ -343,7 +369,7 @@ class Trainer {
     for (const auto& b : micro) {
       GeneratorPass pass;
       pass.y = b.wav.to(device_).unsqueeze(1);
-      pass.target = semantic_target(b.wav);
+      pass.target = b.semantic.defined() ? b.semantic.to(device_) : semantic_target(b.wav);
       {
         AutocastScope ac(autocast_, autocast_dtype_);
         pass.out = codec_->forward(pass.y, pass.target);

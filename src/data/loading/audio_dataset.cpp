@@ -55,7 +55,8 @@ DatasetPtr make_corpus(const CorpusOptions& options) {
   for (const auto& name : options.names) {
     parts.push_back(make_audio_dataset(registry, name, options.split, options.sample_rate));
   }
-  return crop_pad(combine(std::move(parts), options.weights), options.crop_length, options.random_crop);
+  return crop_pad(combine(std::move(parts), options.weights), options.crop_length, options.random_crop,
+                  options.crop_align);
 }
 
 }  // namespace xcodec::data

@@ -48,15 +48,13 @@ Batch collate(const std::vector<Example>& examples) {
                        " (crop/pad the dataset to a fixed length)");
     }
     wavs.push_back(ex.wav);
-    if (ex.semantic.defined() != examples[0].semantic.defined()) {
-      throw ShapeError("collate: '" + ex.id +
-                       "' differs from the batch in having a semantic input");
-    }
     if (ex.semantic.defined()) sems.push_back(ex.semantic);
     b.ids.push_back(ex.id);
   }
   b.wav = torch::stack(wavs);
-  if (!sems.empty()) b.semantic = torch::stack(sems);
+  // Semantic inputs (cached teacher states) only when every example has one; otherwise the
+  // trainer runs the teacher for the whole batch.
+  if (sems.size() == examples.size()) b.semantic = torch::stack(sems);
   return b;
 }
 

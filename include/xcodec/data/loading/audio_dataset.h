@@ -26,6 +26,7 @@ struct CorpusOptions {
   int sample_rate = 16000;            ///< Hz
   int64_t crop_length = 96000;        ///< samples
   bool random_crop = true;            ///< false: crops start at 0 (validation)
+  int64_t crop_align = 1;             ///< crop starts are multiples of this (320 with a feature cache)
 };
 DatasetPtr make_corpus(const CorpusOptions& options);
 
