@@ -227,6 +227,8 @@ class Trainer {
         });
       }
     }
+    // A corpus smaller than one batch still trains (with short batches) rather than failing.
+    lo.drop_last = train_set->size() >= static_cast<size_t>(lo.batch_size);
     train_loader_ = std::make_unique<data::DataLoader>(train_set, lo);
 
     if (cfg_.train.val_every > 0) {

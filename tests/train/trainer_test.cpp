@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/synthetic_speech.h"
 #include "support/test_support.h"
 #include "xcodec/audio/audio.h"
 #include "xcodec/core/error.h"
@@ -22,32 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 using xcodec::testing::TempDir;
 
-// A few seconds of voiced, speech-like audio: harmonic tones with a wandering pitch and noise.
-void write_corpus(const fs::path& dir, int files, double seconds) {
-  fs::create_directories(dir);
-  for (int f = 0; f < files; ++f) {
-    audio::Audio a;
-    a.sample_rate = 16000;
-    const int n = static_cast<int>(seconds * a.sample_rate);
-    a.samples.resize(n);
-    double phase = 0;
-    uint32_t noise = 12345u + f;
-    for (int i = 0; i < n; ++i) {
-      const double t = static_cast<double>(i) / a.sample_rate;
-      const double f0 = 110.0 + 30.0 * f + 20.0 * std::sin(2 * M_PI * 3.0 * t);
-      phase += 2 * M_PI * f0 / a.sample_rate;
-      double v = 0;
-      for (int h = 1; h <= 6; ++h) v += std::sin(h * phase) / h;
-      noise = noise * 1664525u + 1013904223u;
-      a.samples[i] = static_cast<float>(0.15 * v * (0.6 + 0.4 * std::sin(2 * M_PI * 2.0 * t)) +
-                                        0.01 * ((noise >> 8) / 16777216.0 - 0.5));
-    }
-    audio::write_audio((dir / ("utt" + std::to_string(f) + ".wav")).string(), a);
-  }
-}
-
 std::string prepare_mini(const TempDir& tmp) {
-  write_corpus(tmp.path() / "src", 4, 1.2);
+  xcodec::testing::write_synthetic_corpus((tmp.path() / "src").string(), 4, 1.2);
   data::PrepareConfig p;
   p.dataset = "mini";
   p.input_dir = (tmp.path() / "src").string();
