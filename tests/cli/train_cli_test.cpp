@@ -67,7 +67,7 @@ TEST(E2ETrainCli, SigtermFinishesTheStepWritesLastCheckpointAndExitsZero) {
                           " train data_dir=" + data + " dataset.names='[mini]' model=tiny log_dir=" + log.string() +
                           " dataset.min_audio_length=16000 train.trainer.max_steps=100000 train.trainer.log_every=1" +
                           " > " + (tmp.path() / "out.txt").string() + " 2>&1 & echo $! > " + pidfile.string() +
-                          "; wait $!; echo $? > " + (tmp.path() / "rc").string() + ") &";
+                          "; wait $!; echo $? > " + (tmp.path() / "rc").string() + ") > /dev/null 2>&1 &";
   ASSERT_EQ(run_command(cmd), 0);
   for (int i = 0; i < 600 && !(fs::exists(log / "metrics.jsonl") && fs::file_size(log / "metrics.jsonl") > 0); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
