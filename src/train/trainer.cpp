@@ -552,6 +552,7 @@ class Trainer {
     w.set_metadata(models::kMetaModel, models::CodecModelImpl::kName);
     w.set_metadata(models::kMetaConfig, model_config_.to_yaml());
     w.set_metadata("xcodec.training_config", YAML::Dump(cfg_.to_yaml()));
+    w.set_metadata("xcodec.teacher_seed", std::to_string(cfg_.seed));
     w.set_metadata("step", std::to_string(step_));
     w.set_metadata("epoch", std::to_string(epoch));
     w.set_metadata("batch", std::to_string(batch));
@@ -675,6 +676,21 @@ void export_checkpoint(const std::string& checkpoint, const std::string& output,
     o.foreign_prefixes = {"semantic_model."};
     if (!keep_heads) o.foreign_prefixes.insert(o.foreign_prefixes.end(), o.optional_prefixes.begin(), o.optional_prefixes.end());
     models::load_state(*model, models::SafetensorsSource(file), o);
+  }
+  if (config.semantic.teacher == "random") {
+    // The random teacher the codec was trained with travels with it, so encode needs nothing else.
+    auto seed_it = meta.find("xcodec.teacher_seed");
+    const uint64_t seed = seed_it != meta.end() ? std::stoull(seed_it->second) : 0;
+    models::Wav2Vec2BertModel w2v = models::make_random_teacher_model(config, seed);
+    std::vector<std::pair<std::string, torch::Tensor>> tensors = models::persistent_state(*model);
+    for (const auto& p : w2v->named_parameters(true)) tensors.emplace_back("semantic_model." + p.key(), p.value());
+    for (const auto& b : w2v->named_buffers(true)) tensors.emplace_back("semantic_model." + b.key(), b.value());
+    std::map<std::string, std::string> out_meta = {{models::kMetaFormatVersion, models::kFormatVersion},
+                                                   {models::kMetaModel, models::CodecModelImpl::kName},
+                                                   {models::kMetaConfig, config.to_yaml()},
+                                                   {"xcodec.teacher_config", w2v->options.config.to_json()}};
+    io::save_safetensors(output, tensors, out_meta);
+    return;
   }
   model->save_weights(output);
 }

@@ -23,6 +23,26 @@ Wav2Vec2BertConfig random_teacher_config(const XCodec2Config& config) {
 
 }  // namespace
 
+Wav2Vec2BertModel make_random_teacher_model(const XCodec2Config& config, uint64_t seed) {
+  // A private generator state, so the teacher is the same whatever ran before (and on resume).
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  torch::Tensor saved;
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    saved = gen.get_state();
+  }
+  torch::manual_seed(seed ^ 0x7eac4e5ull);
+  Wav2Vec2BertOptions options;
+  options.config = random_teacher_config(config);
+  options.num_layers = config.semantic.teacher_layer;
+  Wav2Vec2BertModel model(options);
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(saved);
+  }
+  return model;
+}
+
 std::shared_ptr<const SemanticTeacher> make_semantic_teacher(const XCodec2Config& config, torch::Device device,
                                                              uint64_t seed) {
   const std::string& teacher = config.semantic.teacher;
@@ -36,23 +56,7 @@ std::shared_ptr<const SemanticTeacher> make_semantic_teacher(const XCodec2Config
   options.layer = config.semantic.teacher_layer;
   options.device = device;
   if (teacher == "random") {
-    // A private generator state, so the teacher is the same whatever ran before (and on resume).
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    torch::Tensor saved;
-    {
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      saved = gen.get_state();
-    }
-    torch::manual_seed(seed ^ 0x7eac4e5ull);
-    Wav2Vec2BertOptions model_options;
-    model_options.config = random_teacher_config(config);
-    model_options.num_layers = options.layer;
-    Wav2Vec2BertModel model(model_options);
-    {
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      gen.set_state(saved);
-    }
-    return std::make_shared<const SemanticTeacher>(model, options);
+    return std::make_shared<const SemanticTeacher>(make_random_teacher_model(config, seed), options);
   }
   namespace fs = std::filesystem;
   const fs::path dir(teacher);

@@ -19,4 +19,8 @@ namespace xcodec::models {
 std::shared_ptr<const SemanticTeacher> make_semantic_teacher(const XCodec2Config& config, torch::Device device,
                                                              uint64_t seed = 0);
 
+/// The "random" teacher's model: width semantic.hidden_size, semantic.teacher_layer layers,
+/// initialised from `seed` without disturbing the global RNG.
+Wav2Vec2BertModel make_random_teacher_model(const XCodec2Config& config, uint64_t seed);
+
 }  // namespace xcodec::models
