@@ -38,10 +38,9 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
     const auto r = infer::run_file_jobs(*codec, args->job);
     std::cout << name << ": " << r.done << " written, " << r.existing << " already present, " << r.failed.size()
               << " failed; " << r.audio_seconds << " s of audio in " << r.wall_seconds << " s\n";
-    if (!r.failed.empty()) {
-      if (r.done + r.existing == 0) throw Error(std::string(name) + ": every input failed; first: " + r.failed[0].second);
-      throw Error(std::string(name) + ": " + std::to_string(r.failed.size()) + " input(s) failed; first: " + r.failed[0].first +
-                  ": " + r.failed[0].second);
+    for (const auto& [path, reason] : r.failed) std::cerr << "  failed: " << path << ": " << reason << "\n";
+    if (!r.failed.empty() && r.done + r.existing == 0) {
+      throw Error(std::string(name) + ": every input failed; first: " + r.failed[0].second);
     }
   });
 }
