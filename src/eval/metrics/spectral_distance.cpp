@@ -56,22 +56,28 @@ std::vector<double> mel_distance_per_scale(SampleSpan reference, SampleSpan esti
     const auto a = detail::spectrogram(ref, n_fft, n_fft / 4, window, /*center=*/true, 1);
     const auto b = detail::spectrogram(est, n_fft, n_fft / 4, window, /*center=*/true, 1);
     const auto fb = detail::slaney_mel_filterbank(a.bins, n_mels, sample_rate, sample_rate / 2.0);
+    // The filters are triangles: only bins [first[m], end[m]) are non-zero.
+    std::vector<int> first(n_mels, 0), end(n_mels, 0);
+    for (int m = 0; m < n_mels; ++m) {
+      int k0 = 0;
+      while (k0 < a.bins && fb[static_cast<size_t>(k0) * n_mels + m] == 0.0) ++k0;
+      int k1 = a.bins;
+      while (k1 > k0 && fb[static_cast<size_t>(k1 - 1) * n_mels + m] == 0.0) --k1;
+      first[m] = k0;
+      end[m] = k1;
+    }
     double sum = 0.0;
-    std::vector<double> ma(n_mels), mb(n_mels);
     for (int f = 0; f < a.frames; ++f) {
-      std::fill(ma.begin(), ma.end(), 0.0);
-      std::fill(mb.begin(), mb.end(), 0.0);
-      for (int k = 0; k < a.bins; ++k) {
-        const double va = a.at(f, k), vb = b.at(f, k);
-        const double* row = fb.data() + static_cast<size_t>(k) * n_mels;
-        for (int m = 0; m < n_mels; ++m) {
-          ma[m] += va * row[m];
-          mb[m] += vb * row[m];
+      for (int m = 0; m < n_mels; ++m) {
+        double ma = 0.0, mb = 0.0;
+        for (int k = first[m]; k < end[m]; ++k) {
+          const double w = fb[static_cast<size_t>(k) * n_mels + m];
+          ma += a.at(f, k) * w;
+          mb += b.at(f, k) * w;
         }
+        sum += std::abs(std::log10(std::max(mb, options.clamp_eps)) -
+                        std::log10(std::max(ma, options.clamp_eps)));
       }
-      for (int m = 0; m < n_mels; ++m)
-        sum += std::abs(std::log10(std::max(mb[m], options.clamp_eps)) -
-                        std::log10(std::max(ma[m], options.clamp_eps)));
     }
     terms.push_back(sum / (static_cast<double>(a.frames) * n_mels));
   }
