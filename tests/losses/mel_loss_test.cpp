@@ -60,11 +60,13 @@ TEST_F(MelLossParity, LossMatchesTheReferenceValues) {
     EXPECT_NEAR(result.per_scale[i].item<double>(), want[i], 1e-5 * want[i]) << "scale " << i;
   EXPECT_NEAR(result.total.item<double>(), v["total"].get<double>(),
               1e-5 * v["total"].get<double>());
-  // [B, 1, T] inputs give the same value; float64 agrees with the float64 reference.
+  // [B, 1, T] inputs give the same value; float64 agrees with the float64 reference to 1e-7
+  // relative (the reference cast torchaudio's float32-built filter banks to float64; ours are
+  // computed in float64).
   const auto again = loss(y_hat.unsqueeze(1), y.unsqueeze(1));
   EXPECT_EQ(again.total.item<double>(), result.total.item<double>());
   const auto f64 = loss(y_hat.to(torch::kFloat64), y.to(torch::kFloat64));
-  EXPECT_NEAR(f64.total.item<double>(), 2.003312225909236, 1e-9);
+  EXPECT_NEAR(f64.total.item<double>(), 2.003312225909236, 1e-7 * 2.003312225909236);
 }
 
 TEST_F(MelLossParity, IsZeroForEqualInputsAndDifferentiable) {
