@@ -84,6 +84,7 @@ void XCodec2Config::validate() const {
   for (const int64_t l : d.levels) size *= static_cast<double>(l);
   require(size <= 2147483647.0, "codec_decoder.levels", "product must fit in int32");
   require(semantic.hidden_size > 0, "semantic.hidden_size", "must be > 0");
+  require(semantic.teacher_layer > 0, "semantic.teacher_layer", "must be > 0");
   require(semantic.code_dim > 0, "semantic.code_dim", "must be > 0");
   require(semantic.channels > 0, "semantic.channels", "must be > 0");
   require(semantic.kernel_size > 0 && semantic.kernel_size % 2 == 1, "semantic.kernel_size",
@@ -123,6 +124,8 @@ std::string XCodec2Config::to_yaml() const {
   out << YAML::Key << "code_dim" << YAML::Value << semantic.code_dim;
   out << YAML::Key << "channels" << YAML::Value << semantic.channels;
   out << YAML::Key << "kernel_size" << YAML::Value << semantic.kernel_size;
+  out << YAML::Key << "teacher" << YAML::Value << YAML::DoubleQuoted << semantic.teacher;
+  out << YAML::Key << "teacher_layer" << YAML::Value << semantic.teacher_layer;
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
@@ -166,7 +169,9 @@ XCodec2Config XCodec2Config::from_yaml(const std::string& text) {
     get(d, "codec_decoder", "levels", &o.levels);
   }
   if (const YAML::Node s = root["semantic"]) {
-    check_keys(s, "semantic", {"hidden_size", "code_dim", "channels", "kernel_size"});
+    check_keys(s, "semantic", {"hidden_size", "code_dim", "channels", "kernel_size", "teacher", "teacher_layer"});
+    get(s, "semantic", "teacher", &c.semantic.teacher);
+    get(s, "semantic", "teacher_layer", &c.semantic.teacher_layer);
     get(s, "semantic", "hidden_size", &c.semantic.hidden_size);
     get(s, "semantic", "code_dim", &c.semantic.code_dim);
     get(s, "semantic", "channels", &c.semantic.channels);
@@ -262,18 +267,23 @@ XCodec2Config XCodec2Config::preset(const std::string& name) {
     return c;
   }
   if (name == "tiny") {
+    // The real hop (320) so that the 50 Hz teacher lines up; everything else minimal.
     c.codec_encoder.ngf = 4;
-    c.codec_encoder.up_ratios = {2, 4};
+    c.codec_encoder.up_ratios = {4, 8, 10};
     c.codec_encoder.dilations = {1, 3};
     c.codec_encoder.hidden_dim = 16;
     c.codec_decoder.hidden_dim = 32;
     c.codec_decoder.depth = 1;
     c.codec_decoder.heads = 2;
     c.codec_decoder.pos_meb_dim = 16;
-    c.codec_decoder.hop_length = 8;
+    c.codec_decoder.hop_length = 320;
     c.codec_decoder.vq_dim = 24;
-    c.codec_decoder.levels = {4, 4, 4};
-    c.semantic = {12, 16, 16, 3};
+    c.codec_decoder.levels = {4, 4, 4, 4};
+    c.semantic.hidden_size = 16;
+    c.semantic.code_dim = 16;
+    c.semantic.channels = 16;
+    c.semantic.teacher = "random";
+    c.semantic.teacher_layer = 2;
     return c;
   }
   std::string known;
@@ -293,7 +303,8 @@ bool operator==(const XCodec2Config& a, const XCodec2Config& b) {
          da.vq_dim == db.vq_dim && da.vq_num_quantizers == db.vq_num_quantizers &&
          da.levels == db.levels && a.semantic.hidden_size == b.semantic.hidden_size &&
          a.semantic.code_dim == b.semantic.code_dim && a.semantic.channels == b.semantic.channels &&
-         a.semantic.kernel_size == b.semantic.kernel_size;
+         a.semantic.kernel_size == b.semantic.kernel_size && a.semantic.teacher == b.semantic.teacher &&
+         a.semantic.teacher_layer == b.semantic.teacher_layer;
 }
 
 }  // namespace xcodec::models

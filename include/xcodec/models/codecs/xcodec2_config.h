@@ -8,7 +8,8 @@
 ///   codec_encoder: {ngf: 48, up_ratios: [2, 2, 4, 4, 5], dilations: [1, 3, 9], hidden_dim: 1024}
 ///   codec_decoder: {hidden_dim: 1024, depth: 12, heads: 16, pos_meb_dim: 64, hop_length: 320,
 ///                   vq_dim: 2048, vq_num_quantizers: 1, levels: [4, 4, 4, 4, 4, 4, 4, 4]}
-///   semantic: {hidden_size: 1024, code_dim: 1024, channels: 1024, kernel_size: 3}
+///   semantic: {hidden_size: 1024, code_dim: 1024, channels: 1024, kernel_size: 3,
+///              teacher: "", teacher_layer: 16}
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ struct SemanticConfig {
   int64_t code_dim = 1024;     ///< SemanticEncoder output width = SemanticDecoder input width
   int64_t channels = 1024;     ///< inner width of both adapters (encode/decode_channels)
   int64_t kernel_size = 3;     ///< adapter conv taps (odd)
+  /// The w2v-BERT teacher: a folder with its config.json + model.safetensors (the released
+  /// facebook/w2v-bert-2.0), "random" (a small seeded random teacher for tests and smoke runs)
+  /// or "none" (no semantic branch input: zeros, no semantic loss). "" = not set: training then
+  /// asks for the folder; encoding uses `semantic_model.*` weights inside the model file.
+  std::string teacher;
+  int64_t teacher_layer = 16;  ///< hidden_states index used (16 = output of layer 15)
 };
 
 struct XCodec2Config {
