@@ -4,7 +4,9 @@
 #include "cli/command.h"
 #include "xcodec/core/signals.h"
 #include "xcodec/train/config/compose.h"
+#include "xcodec/train/distributed/data_parallel.h"
 #include "xcodec/train/trainer.h"
+#include "xcodec/core/error.h"
 
 namespace xcodec::cli {
 namespace {
@@ -31,8 +33,14 @@ void add_train_command(CLI::App& root) {
       std::cout << train::resolved_config_yaml(config);
       return;
     }
+    if (config.train.trainer.devices > 1 && !train::DistributedEnv::from_environment().active()) {
+      const int rc = train::launch_data_parallel(program_arguments(), static_cast<int>(config.train.trainer.devices));
+      if (rc != 0) throw Error("data-parallel training failed (a rank exited with status " + std::to_string(rc) + ")");
+      return;
+    }
     install_stop_handlers();
     const train::TrainResult r = train::run_training(config);
+    if (train::DistributedEnv::from_environment().rank > 0) return;  // rank 0 reports
     std::cout << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps << " (" << r.steps_this_run
               << " this run); mel loss " << r.first_mel_loss << " -> " << r.last_mel_loss << "; checkpoint "
               << r.last_checkpoint << "\n";

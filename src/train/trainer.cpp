@@ -30,6 +30,7 @@
 #include "xcodec/models/discriminators/multi_period_discriminator.h"
 #include "xcodec/models/discriminators/spec_discriminator.h"
 #include "xcodec/train/checkpoint.h"
+#include "xcodec/train/distributed/data_parallel.h"
 #include "xcodec/train/feature_cache.h"
 #include "xcodec/data/registry/registry.h"
 #include "xcodec/train/lr_schedule.h"
@@ -53,15 +54,15 @@ std::string format_duration(double s) {
   return buf;
 }
 
-torch::Device pick_device(const TrainerConfig& t) {
+torch::Device pick_device(const TrainerConfig& t, int rank) {
   if (t.accelerator == "cpu") return torch::kCPU;
-  if (t.accelerator == "cuda" || t.accelerator == "gpu") {
-    if (!torch::cuda::is_available()) {
-      throw ConfigError("train.trainer.accelerator=cuda but no CUDA device is available");
-    }
-    return torch::kCUDA;
+  const bool cuda = torch::cuda::is_available();
+  if ((t.accelerator == "cuda" || t.accelerator == "gpu") && !cuda) {
+    throw ConfigError("train.trainer.accelerator=" + t.accelerator + " but no CUDA device is available");
   }
-  return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  if (!cuda) return torch::kCPU;
+  const int64_t n = static_cast<int64_t>(torch::cuda::device_count());
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(rank % std::max<int64_t>(1, n)));
 }
 
 std::vector<torch::Tensor> params_of(const torch::nn::Module& m) { return m.parameters(true); }
@@ -134,11 +135,18 @@ struct StepStats {
 
 class Trainer {
  public:
-  explicit Trainer(const TrainingConfig& config) : cfg_(config), device_(pick_device(config.train.trainer)) {
+  explicit Trainer(const TrainingConfig& config)
+      : cfg_(config), env_(DistributedEnv::from_environment()), device_(pick_device(config.train.trainer, env_.rank)) {
     cfg_.validate();
-    if (cfg_.train.trainer.devices != 1) {
+    if (cfg_.train.trainer.devices != env_.world_size) {
       throw ConfigError("train.trainer.devices=" + std::to_string(cfg_.train.trainer.devices) +
-                        ": multi-process data-parallel training is not built yet; use 1");
+                        (env_.active() ? " but this process is one of " + std::to_string(env_.world_size) + " ranks"
+                                       : ": data-parallel runs are started by the `xcodec train` command, which "
+                                         "launches one process per device"));
+    }
+    if (env_.active()) {
+      if (env_.rank > 0) set_log_level(LogLevel::kWarn);  // rank 0 speaks for the group
+      dp_ = std::make_unique<DataParallel>(env_);
     }
     const Precision precision = cfg_.train.trainer.precision_kind();
     if (precision != Precision::kFloat32 && !device_.is_cuda()) {
@@ -203,6 +211,8 @@ class Trainer {
     lo.num_workers = static_cast<int>(cfg_.dataset.num_workers);
     lo.prefetch_batches = static_cast<int>(cfg_.dataset.prefetch_batches);
     lo.seed = static_cast<uint64_t>(cfg_.seed);
+    lo.rank = env_.rank;
+    lo.world_size = env_.world_size;
     data::DatasetPtr train_set = data::make_corpus(corpus);
     if (teacher_) {
       // Cached teacher states (xcodec features) replace the teacher for crops they cover.
@@ -245,6 +255,8 @@ class Trainer {
         vo.drop_last = false;
         vo.batch_size = std::min<int64_t>(cfg_.dataset.val.batch_size, static_cast<int64_t>(val->size()));
         vo.num_workers = 1;
+        vo.rank = 0;  // validation runs on rank 0 over the whole split
+        vo.world_size = 1;
         val_dataset_ = val;
         val_options_ = vo;
       }
@@ -252,17 +264,21 @@ class Trainer {
   }
 
   TrainResult fit() {
-    fs::create_directories(cfg_.log_dir);
-    save_resolved_config(cfg_, "resolved by xcodec train");
+    if (main_rank()) {
+      fs::create_directories(cfg_.log_dir);
+      save_resolved_config(cfg_, "resolved by xcodec train");
+    }
     resume_or_init();
-    tb_ = std::make_unique<io::TensorBoardWriter>(cfg_.log_dir);
-    jsonl_.open((fs::path(cfg_.log_dir) / "metrics.jsonl").string(), std::ios::app);
-    if (!jsonl_) throw IoError("cannot write " + (fs::path(cfg_.log_dir) / "metrics.jsonl").string());
+    if (main_rank()) {
+      tb_ = std::make_unique<io::TensorBoardWriter>(cfg_.log_dir);
+      jsonl_.open((fs::path(cfg_.log_dir) / "metrics.jsonl").string(), std::ios::app);
+      if (!jsonl_) throw IoError("cannot write " + (fs::path(cfg_.log_dir) / "metrics.jsonl").string());
+    }
 
     TrainResult result;
     const int64_t max_steps = cfg_.train.trainer.max_steps;
     const int64_t start_step = step_;
-    const bool tty = ::isatty(STDERR_FILENO);
+    const bool tty = main_rank() && ::isatty(STDERR_FILENO);
     XCODEC_LOG_INFO("[train] " << (start_step > 0 ? "resuming at step " + std::to_string(start_step) : "starting")
                                << " on " << device_ << "; " << max_steps << " steps; codec "
                                << count(gen_params_) << " params, discriminators " << count(disc_params_)
@@ -271,7 +287,8 @@ class Trainer {
     double data_wait = 0.0;
     double step_time = 0.0;
     while (step_ < max_steps) {
-      if (stop_requested()) {
+      const bool stop = dp_ ? dp_->any(stop_requested()) : stop_requested();
+      if (stop) {
         result.interrupted = true;
         break;
       }
@@ -289,7 +306,7 @@ class Trainer {
         XCODEC_LOG_WARN("[train] step " << step_ << ": non-finite loss, step skipped (" << nonfinite_
                                         << " in a row)");
         if (nonfinite_ >= cfg_.train.max_nonfinite_steps) {
-          write_checkpoint(true, false);
+          if (main_rank()) write_checkpoint(true, false);
           throw Error("training diverged: " + std::to_string(nonfinite_) +
                       " consecutive steps with NaN/Inf losses (train.max_nonfinite_steps); last.ckpt was written");
         }
@@ -300,7 +317,7 @@ class Trainer {
       }
       const bool log_now = step_ % std::max<int64_t>(1, cfg_.train.trainer.log_every) == 0 ||
                            step_ == max_steps || step_ == start_step + 1;
-      if (log_now) {
+      if (log_now && main_rank()) {
         const double done = static_cast<double>(step_ - start_step);
         const double rate = done / std::max(1e-9, seconds_since(run_start));
         log_metrics(stats, rate, data_wait / std::max(1e-9, step_time));
@@ -319,16 +336,16 @@ class Trainer {
           XCODEC_LOG_INFO(line.str());
         }
       }
-      if (cfg_.train.val_every > 0 && val_dataset_ && step_ % cfg_.train.val_every == 0) validate();
-      if (cfg_.train.checkpoint_every > 0 && step_ % cfg_.train.checkpoint_every == 0) {
+      if (main_rank() && cfg_.train.val_every > 0 && val_dataset_ && step_ % cfg_.train.val_every == 0) validate();
+      if (main_rank() && cfg_.train.checkpoint_every > 0 && step_ % cfg_.train.checkpoint_every == 0) {
         result.last_checkpoint = write_checkpoint(true, true);
       }
     }
     if (tty) std::fprintf(stderr, "\n");
-    if (step_ > start_step || result.interrupted || result.last_checkpoint.empty()) {
+    if (main_rank() && (step_ > start_step || result.interrupted || result.last_checkpoint.empty())) {
       result.last_checkpoint = write_checkpoint(true, false);
     }
-    tb_->flush();
+    if (tb_) tb_->flush();
     result.steps = step_;
     result.steps_this_run = step_ - start_step;
     result.last_mel_loss = last_mel_;
@@ -390,6 +407,10 @@ class Trainer {
       passes.push_back(std::move(pass));
     }
     if (opt_d_) {
+      if (dp_) {
+        finite_d = !dp_->any(!finite_d);  // every rank skips together, or none does
+        if (finite_d) dp_->average_gradients(disc_params_);
+      }
       if (finite_d && scaler_.unscale(disc_params_)) {
         if (cfg_.train.disc_grad_clip > 0) {
           stats.values["grad_norm_d"] = torch::nn::utils::clip_grad_norm_(disc_params_, cfg_.train.disc_grad_clip);
@@ -446,6 +467,10 @@ class Trainer {
       if (finite_g) scaler_.apply(loss_g / k).backward();
     }
     bool stepped_g = false;
+    if (dp_) {
+      finite_g = !dp_->any(!finite_g);
+      if (finite_g) dp_->average_gradients(gen_params_);
+    }
     if (finite_g && scaler_.unscale(gen_params_)) {
       if (cfg_.train.gen_grad_clip > 0) {
         stats.values["grad_norm_g"] = torch::nn::utils::clip_grad_norm_(gen_params_, cfg_.train.gen_grad_clip);
@@ -625,7 +650,11 @@ class Trainer {
     }
   }
 
+  bool main_rank() const { return env_.rank == 0; }
+
   TrainingConfig cfg_;
+  DistributedEnv env_;
+  std::unique_ptr<DataParallel> dp_;
   torch::Device device_;
   bool autocast_ = false;
   torch::ScalarType autocast_dtype_ = torch::kFloat32;

@@ -27,6 +27,8 @@ std::vector<size_t> epoch_order(size_t dataset_size, const DataLoaderOptions& op
       std::swap(order[i - 1], order[j]);
     }
   }
+  // Every rank gets the same number of items, so all ranks run the same number of steps.
+  order.resize(order.size() - order.size() % static_cast<size_t>(options.world_size));
   std::vector<size_t> mine;
   for (size_t i = static_cast<size_t>(options.rank); i < order.size();
        i += static_cast<size_t>(options.world_size)) {

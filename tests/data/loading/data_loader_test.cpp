@@ -104,8 +104,8 @@ TEST(EpochOrder, SeededShuffleAndDisjointRanks) {
     total += mine.size();
     all.insert(mine.begin(), mine.end());
   }
-  EXPECT_EQ(total, 100u);
-  EXPECT_EQ(all.size(), 100u);
+  EXPECT_EQ(total, 99u);  // equal shares: 33 each, the remainder is dropped this epoch
+  EXPECT_EQ(all.size(), 99u);
 }
 
 std::vector<torch::Tensor> take(DataLoader& loader, int n) {
