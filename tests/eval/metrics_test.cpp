@@ -253,6 +253,10 @@ TEST(Stoi, RejectsMismatchedLengthsAndTooShortInput) {
   EXPECT_THROW(stoi(std::vector<float>(100, 0.1f), std::vector<float>(100, 0.1f), 16000),
                ShapeError);
   EXPECT_THROW(stoi(x, x, 0), ConfigError);
+  auto bad = x;
+  bad[100] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_TRUE(std::isnan(stoi(x, bad, 16000)));
+  EXPECT_TRUE(std::isnan(estoi(bad, x, 16000)));
 }
 
 TEST(Stoi, ReturnsPystoiFloorWhenTooFewSpeechFrames) {
@@ -490,6 +494,8 @@ TEST(SpectrogramImage, WritesPngOfExpectedSize) {
   o.max_width = 100;
   const std::string narrow = spectrogram_comparison_png(x, y, fs, o);
   EXPECT_EQ(read_be32(narrow, 16), 100u);
+  o.panel_height = 50;
+  EXPECT_EQ(read_be32(spectrogram_comparison_png(x, y, fs, o), 20), 2u * 50 + o.separator);
   EXPECT_THROW(spectrogram_comparison_png(x, std::vector<float>{}, fs, o), ShapeError);
   o.n_fft = 300;
   EXPECT_THROW(spectrogram_comparison_png(x, y, fs, o), ConfigError);

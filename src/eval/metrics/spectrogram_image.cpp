@@ -38,22 +38,25 @@ std::array<uint8_t, 3> colour(double t) {
   return rgb;
 }
 
-// Log-power spectrogram in dB, [columns][bins 0..n_fft/2-1], max-pooled to `columns` columns.
+// Log-power spectrogram in dB, [columns][rows]: bins 0..n_fft/2-1 max-pooled to `rows` rows and
+// frames max-pooled to `columns` columns.
 std::vector<std::vector<double>> db_columns(SampleSpan signal, const SpectrogramImageOptions& o,
-                                            int columns, int total_frames) {
+                                            int columns, int total_frames, int rows) {
   std::vector<double> x(signal.begin(), signal.end());
   const int pad = o.n_fft / 2;
   std::vector<double> padded(x.size() + 2 * pad, 0.0);  // zero-padded (works for any length)
   std::copy(x.begin(), x.end(), padded.begin() + pad);
   const auto window = detail::make_window(detail::WindowKind::kHannPeriodic, o.n_fft);
   const auto spec = detail::spectrogram(padded, o.n_fft, o.hop, window, /*center=*/false, 2);
-  const int rows = o.n_fft / 2;
+  const int bins = o.n_fft / 2;
   std::vector<std::vector<double>> out(
       columns, std::vector<double>(rows, -std::numeric_limits<double>::infinity()));
   for (int f = 0; f < spec.frames; ++f) {
     const int col = static_cast<int>(static_cast<int64_t>(f) * columns / total_frames);
-    for (int k = 0; k < rows; ++k)
-      out[col][k] = std::max(out[col][k], 10.0 * std::log10(spec.at(f, k) + 1e-20));
+    for (int k = 0; k < bins; ++k) {
+      const int row = static_cast<int>(static_cast<int64_t>(k) * rows / bins);
+      out[col][row] = std::max(out[col][row], 10.0 * std::log10(spec.at(f, k) + 1e-20));
+    }
   }
   return out;
 }
@@ -114,6 +117,9 @@ void SpectrogramImageOptions::validate() const {
   if (max_width <= 0)
     throw ConfigError("spectrogram image: max_width must be positive, got " +
                       std::to_string(max_width));
+  if (panel_height <= 0)
+    throw ConfigError("spectrogram image: panel_height must be positive, got " +
+                      std::to_string(panel_height));
   if (separator < 0)
     throw ConfigError("spectrogram image: separator must be >= 0, got " +
                       std::to_string(separator));
@@ -132,15 +138,15 @@ std::string spectrogram_comparison_png(SampleSpan original, SampleSpan reconstru
   const int total_frames =
       std::max(frames_for(original.size(), options), frames_for(reconstruction.size(), options));
   const int width = std::min(total_frames, options.max_width);
-  const auto top = db_columns(original, options, width, total_frames);
-  const auto bottom = db_columns(reconstruction, options, width, total_frames);
+  const int rows = std::min(options.panel_height, options.n_fft / 2);
+  const auto top = db_columns(original, options, width, total_frames, rows);
+  const auto bottom = db_columns(reconstruction, options, width, total_frames, rows);
   double peak = -std::numeric_limits<double>::infinity();
   for (const auto& col : top)
     for (double v : col) peak = std::max(peak, v);
   if (!std::isfinite(peak)) peak = 0.0;
   const double floor_db = peak - options.dynamic_range_db;
 
-  const int rows = options.n_fft / 2;
   const int height = 2 * rows + options.separator;
   std::vector<uint8_t> rgb(static_cast<size_t>(width) * height * 3, 255);
   auto paint = [&](const std::vector<std::vector<double>>& panel, int first_row) {

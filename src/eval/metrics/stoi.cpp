@@ -245,6 +245,14 @@ std::vector<std::pair<int, int>> stoi_third_octave_bins() {
 StoiDetails stoi_details(SampleSpan clean, SampleSpan degraded, int sample_rate, bool extended) {
   check_inputs(clean, degraded, sample_rate);
   StoiDetails details;
+  for (size_t i = 0; i < clean.size(); ++i) {
+    if (!std::isfinite(clean[i]) || !std::isfinite(degraded[i])) {
+      XCODEC_LOG_WARN("[eval] " << (extended ? "ESTOI" : "STOI") << ": non-finite sample at index "
+                                << i << "; result is NaN");
+      details.value = std::numeric_limits<double>::quiet_NaN();
+      return details;
+    }
+  }
   const std::vector<double> x =
       stoi_resample(detail::to_double(clean.data(), clean.size()), sample_rate, C::kSampleRate);
   const std::vector<double> y = stoi_resample(detail::to_double(degraded.data(), degraded.size()),

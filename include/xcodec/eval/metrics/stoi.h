@@ -32,7 +32,8 @@ struct StoiConstants {
 /// Result in about [0, 1] (higher = more intelligible; 1 for identical signals).
 /// Throws ShapeError if the lengths differ or the signal is shorter than one 10 kHz frame,
 /// ConfigError for a non-positive rate. Returns 1e-5 (and logs a warning) like pystoi when,
-/// after silent-frame removal, fewer than 30 STFT frames (about 0.4 s of speech) remain.
+/// after silent-frame removal, fewer than 30 STFT frames (about 0.4 s of speech) remain, and NaN
+/// (with a warning) when a sample is NaN or infinite.
 double stoi(SampleSpan clean, SampleSpan degraded, int sample_rate);
 
 /// Extended STOI (pystoi `extended=True`); same contract as stoi(). pystoi adds float64-epsilon
