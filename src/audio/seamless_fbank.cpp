@@ -29,8 +29,8 @@ torch::Tensor make_mel_filters(const SeamlessFbankOptions& o) {
   const double bin_width = static_cast<double>(o.sample_rate) / static_cast<double>((bins - 1) * 2);
   const torch::Tensor bin_mel =
       1127.0 * torch::log1p(torch::arange(bins, f64) * bin_width / 700.0);  // [bins]
-  const torch::Tensor diff = points.slice(0, 1) - points.slice(0, 0, -1);     // [mels + 1]
-  const torch::Tensor slopes = points.unsqueeze(0) - bin_mel.unsqueeze(1);    // [bins, mels + 2]
+  const torch::Tensor diff = points.slice(0, 1) - points.slice(0, 0, -1);   // [mels + 1]
+  const torch::Tensor slopes = points.unsqueeze(0) - bin_mel.unsqueeze(1);  // [bins, mels + 2]
   const torch::Tensor down = -slopes.slice(1, 0, mels) / diff.slice(0, 0, mels);
   const torch::Tensor up = slopes.slice(1, 2, mels + 2) / diff.slice(0, 1, mels + 1);
   return torch::clamp_min(torch::minimum(down, up), 0.0).contiguous();
@@ -106,7 +106,8 @@ SeamlessFbankOptions SeamlessFbankOptions::from_preprocessor_config(const std::s
   get_int("sampling_rate", &o.sample_rate);
   get_int("stride", &o.stride);
   if (j.contains("padding_value")) {
-    if (!j["padding_value"].is_number()) throw ConfigError(path + ": padding_value must be a number");
+    if (!j["padding_value"].is_number())
+      throw ConfigError(path + ": padding_value must be a number");
     o.padding_value = j["padding_value"].get<double>();
   }
   if (j.contains("padding_side") &&
@@ -139,8 +140,11 @@ int64_t SeamlessFbank::num_output_frames(int64_t num_samples) const {
 
 torch::Tensor SeamlessFbank::log_mel(const torch::Tensor& waveform) const {
   if (waveform.dim() != 1 && waveform.dim() != 2)
-    throw ShapeError("seamless fbank: expected a waveform [N] or [B, N], got " +
-                     [&] { std::ostringstream s; s << waveform.sizes(); return s.str(); }());
+    throw ShapeError("seamless fbank: expected a waveform [N] or [B, N], got " + [&] {
+      std::ostringstream s;
+      s << waveform.sizes();
+      return s.str();
+    }());
   const int64_t n = waveform.size(-1);
   const int64_t t = num_frames(n);
   if (t <= 0)
@@ -151,7 +155,8 @@ torch::Tensor SeamlessFbank::log_mel(const torch::Tensor& waveform) const {
   const torch::Tensor x =
       (waveform.dim() == 1 ? waveform.unsqueeze(0) : waveform).to(torch::kFloat64) *
       options_.input_scale;
-  // [B, T, L] overlapping frames (a view), snip_edges: the tail that does not fill a frame is dropped.
+  // [B, T, L] overlapping frames (a view), snip_edges: the tail that does not fill a frame is
+  // dropped.
   torch::Tensor frames = x.unfold(1, options_.frame_length, options_.frame_shift);
   frames = frames - frames.mean(-1, /*keepdim=*/true);  // DC removal per frame
   // Pre-emphasis from the DC-removed values; the first sample uses Kaldi's replicate convention.
@@ -163,7 +168,7 @@ torch::Tensor SeamlessFbank::log_mel(const torch::Tensor& waveform) const {
   frames = frames * window_.to(dev);
   const torch::Tensor spec = torch::fft::rfft(frames, options_.fft_size, -1);  // [B, T, bins]
   const torch::Tensor power = torch::view_as_real(spec).pow(2).sum(-1);        // |X|^2, float64
-  torch::Tensor mel = torch::matmul(power, mel_filters_.to(dev));             // [B, T, mels]
+  torch::Tensor mel = torch::matmul(power, mel_filters_.to(dev));              // [B, T, mels]
   mel = mel.clamp_min(options_.log_floor).log().to(torch::kFloat32);
   return waveform.dim() == 1 ? mel.squeeze(0) : mel;
 }
@@ -206,10 +211,9 @@ SeamlessFeatures SeamlessFbank::operator()(const std::vector<torch::Tensor>& wav
   }
   const int64_t padded = (longest + options_.stride - 1) / options_.stride * options_.stride;
   const auto dev = feats.front().device();
-  torch::Tensor frames = torch::full({static_cast<int64_t>(feats.size()), padded,
-                                      options_.num_mel_bins},
-                                     options_.padding_value,
-                                     torch::TensorOptions().dtype(torch::kFloat32).device(dev));
+  torch::Tensor frames = torch::full(
+      {static_cast<int64_t>(feats.size()), padded, options_.num_mel_bins}, options_.padding_value,
+      torch::TensorOptions().dtype(torch::kFloat32).device(dev));
   torch::Tensor mask = torch::zeros({static_cast<int64_t>(feats.size()), padded},
                                     torch::TensorOptions().dtype(torch::kInt64).device(dev));
   for (size_t i = 0; i < feats.size(); ++i) {
@@ -221,7 +225,8 @@ SeamlessFeatures SeamlessFbank::operator()(const std::vector<torch::Tensor>& wav
 }
 
 torch::Tensor xcodec2_pad_to_hop(const torch::Tensor& waveform) {
-  if (waveform.dim() < 1) throw ShapeError("xcodec2_pad_to_hop: expected [N] or [B, N], got a scalar");
+  if (waveform.dim() < 1)
+    throw ShapeError("xcodec2_pad_to_hop: expected [N] or [B, N], got a scalar");
   const int64_t n = waveform.size(-1);
   const int64_t pad = kXcodec2Hop - n % kXcodec2Hop;  // always 1..320
   return torch::constant_pad_nd(waveform, {0, pad}, 0.0);

@@ -130,7 +130,8 @@ TEST(SeamlessFbank, NormalisedFeaturesHaveZeroMeanUnitUnbiasedVariance) {
   const auto feats = fbank(0.3 * torch::randn({16 * 320})).input_features;  // 32 frames, even
   const auto frames = feats.reshape({-1, 80});
   EXPECT_TENSOR_CLOSE(frames.mean(0), torch::zeros({80}), 1e-5, 0.0);
-  EXPECT_TENSOR_CLOSE(frames.var(torch::IntArrayRef{0}, /*unbiased=*/true), torch::ones({80}), 1e-4, 0.0);
+  EXPECT_TENSOR_CLOSE(frames.var(torch::IntArrayRef{0}, /*unbiased=*/true), torch::ones({80}), 1e-4,
+                      0.0);
 }
 
 TEST(SeamlessFbank, Xcodec2PaddingAlwaysAddsOneToAFullHop) {

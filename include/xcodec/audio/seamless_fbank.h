@@ -15,7 +15,8 @@
 /// Usage (X-Codec-2.0 alignment, spec xcodec2.md §2.1):
 ///   auto wav = xcodec::audio::xcodec2_pad_to_hop(raw);            // [B, N'], N' % 320 == 0
 ///   xcodec::audio::SeamlessFbank fbank;
-///   auto feats = fbank(xcodec::audio::xcodec2_semantic_pad(wav));  // input_features [B, N'/320, 160]
+///   auto feats = fbank(xcodec::audio::xcodec2_semantic_pad(wav));  // input_features [B, N'/320,
+///   160]
 #include <torch/types.h>
 
 #include <string>
@@ -25,20 +26,20 @@ namespace xcodec::audio {
 
 /// Parameters of the extractor; defaults are those of facebook/w2v-bert-2.0.
 struct SeamlessFbankOptions {
-  int64_t sample_rate = 16000;        ///< Hz; input must already be at this rate
-  int64_t num_mel_bins = 80;          ///< mel filters per frame
-  int64_t frame_length = 400;         ///< samples per analysis frame (25 ms)
-  int64_t frame_shift = 160;          ///< samples between frames (10 ms)
-  int64_t fft_size = 512;             ///< rFFT length (frames are zero-padded to it)
-  double preemphasis = 0.97;          ///< pre-emphasis coefficient
-  double low_freq = 20.0;             ///< Hz, lower edge of the first mel triangle
-  double high_freq = 8000.0;          ///< Hz, upper edge of the last mel triangle
-  double input_scale = 32768.0;       ///< waveform multiplier (int16 range, no rounding)
+  int64_t sample_rate = 16000;               ///< Hz; input must already be at this rate
+  int64_t num_mel_bins = 80;                 ///< mel filters per frame
+  int64_t frame_length = 400;                ///< samples per analysis frame (25 ms)
+  int64_t frame_shift = 160;                 ///< samples between frames (10 ms)
+  int64_t fft_size = 512;                    ///< rFFT length (frames are zero-padded to it)
+  double preemphasis = 0.97;                 ///< pre-emphasis coefficient
+  double low_freq = 20.0;                    ///< Hz, lower edge of the first mel triangle
+  double high_freq = 8000.0;                 ///< Hz, upper edge of the last mel triangle
+  double input_scale = 32768.0;              ///< waveform multiplier (int16 range, no rounding)
   double log_floor = 1.192092955078125e-07;  ///< floor of the mel energies before ln
-  double norm_eps = 1e-7;             ///< added to the per-bin variance before sqrt
-  int64_t stride = 2;                 ///< frames stacked into one output vector
-  double padding_value = 1.0;         ///< value of padded frames (after normalisation)
-  bool normalize = true;              ///< per-mel-bin mean/variance normalisation
+  double norm_eps = 1e-7;                    ///< added to the per-bin variance before sqrt
+  int64_t stride = 2;                        ///< frames stacked into one output vector
+  double padding_value = 1.0;                ///< value of padded frames (after normalisation)
+  bool normalize = true;                     ///< per-mel-bin mean/variance normalisation
 
   /// Throws ConfigError naming the offending field.
   void validate() const;
@@ -51,7 +52,8 @@ struct SeamlessFbankOptions {
 /// Output of the extractor.
 struct SeamlessFeatures {
   torch::Tensor input_features;  ///< [B, T2, num_mel_bins * stride] float32, T2 = ceil(T / stride)
-  torch::Tensor attention_mask;  ///< [B, T2] int64; 1 for stacked frames whose LAST frame is real
+  torch::Tensor attention_mask;  ///< [B, T2] int64; mask of each group's frame index % stride == 1
+                                 ///< (stride 2: the second, i.e. last, frame)
 };
 
 /// The SeamlessM4T feature extractor. Cheap to copy; holds the window and mel matrix (float64, CPU;
@@ -63,7 +65,8 @@ class SeamlessFbank {
   const SeamlessFbankOptions& options() const { return options_; }
   /// Number of 10 ms frames of an n-sample waveform (Kaldi snip_edges); 0 if n < frame_length.
   int64_t num_frames(int64_t num_samples) const;
-  /// Number of stacked output frames of an n-sample waveform (odd frame counts get one padding frame).
+  /// Number of stacked output frames of an n-sample waveform (odd frame counts get one padding
+  /// frame).
   int64_t num_output_frames(int64_t num_samples) const;
 
   /// Symmetric Povey window [frame_length] float64: (0.5 - 0.5 cos(2πn/(L-1)))^0.85.
@@ -83,7 +86,8 @@ class SeamlessFbank {
 
   /// Features of a batch of 1-D utterances of different lengths, padded like the reference
   /// (`padding="longest"`, `pad_to_multiple_of=stride`, right side, padding_value) with the
-  /// frame-level mask reduced to the stacked frames by keeping the last frame of each group.
+  /// frame-level mask reduced to the stacked frames by keeping frame indices with index % stride ==
+  /// 1 (the reference rule).
   SeamlessFeatures operator()(const std::vector<torch::Tensor>& waveforms) const;
 
  private:

@@ -15,7 +15,8 @@ std::shared_ptr<const SemanticTeacher> SemanticTeacher::load(const std::string& 
                                                              SemanticTeacherOptions options) {
   const std::filesystem::path root(dir);
   if (!std::filesystem::is_directory(root))
-    throw IoError("semantic teacher: '" + dir + "' is not a directory (expected config.json and "
+    throw IoError("semantic teacher: '" + dir +
+                  "' is not a directory (expected config.json and "
                   "model.safetensors of w2v-BERT 2.0)");
   const auto pre = root / "preprocessor_config.json";
   if (std::filesystem::exists(pre))

@@ -75,16 +75,15 @@ void Wav2Vec2BertSelfAttentionImpl::reset() {
   linear_k = register_module("linear_k", torch::nn::Linear(h, h));
   linear_v = register_module("linear_v", torch::nn::Linear(h, h));
   linear_out = register_module("linear_out", torch::nn::Linear(h, h));
-  distance_embedding = register_module(
-      "distance_embedding",
-      torch::nn::Embedding(config.num_relative_positions(), config.head_size()));
+  distance_embedding =
+      register_module("distance_embedding",
+                      torch::nn::Embedding(config.num_relative_positions(), config.head_size()));
 }
 
 void Wav2Vec2BertSelfAttentionImpl::pretty_print(std::ostream& s) const {
   s << "Wav2Vec2BertSelfAttention(hidden=" << config.hidden_size
     << ", heads=" << config.num_attention_heads << ", relative_key=[-"
-    << config.left_max_position_embeddings << ", +" << config.right_max_position_embeddings
-    << "])";
+    << config.left_max_position_embeddings << ", +" << config.right_max_position_embeddings << "])";
 }
 
 torch::Tensor Wav2Vec2BertSelfAttentionImpl::forward(const torch::Tensor& x,
@@ -147,10 +146,10 @@ torch::Tensor Wav2Vec2BertConvolutionModuleImpl::forward(const torch::Tensor& x,
   if (mask.defined()) y = y.masked_fill(mask.unsqueeze(-1) == 0, 0.0);
   // The 1x1 convolutions are matrix products in [B, T, C] layout (no transposes needed).
   y = F::linear(y, pointwise_conv1->weight.squeeze(-1));  // [B, T, 2H]
-  y = F::glu(y, F::GLUFuncOptions(-1));                     // first half * sigmoid(second half)
-  y = y.transpose(1, 2);                                    // [B, H, T]
+  y = F::glu(y, F::GLUFuncOptions(-1));                   // first half * sigmoid(second half)
+  y = y.transpose(1, 2);                                  // [B, H, T]
   y = F::pad(y, F::PadFuncOptions({config.conv_depthwise_kernel_size - 1, 0}));  // causal
-  y = depthwise_conv(y).transpose(1, 2);                    // [B, T, H]
+  y = depthwise_conv(y).transpose(1, 2);                                         // [B, T, H]
   y = activation(config.hidden_act, depthwise_layer_norm(y));
   return F::linear(y, pointwise_conv2->weight.squeeze(-1));
 }
@@ -198,8 +197,8 @@ Wav2Vec2BertFeatureProjectionImpl::Wav2Vec2BertFeatureProjectionImpl(Wav2Vec2Ber
 }
 
 void Wav2Vec2BertFeatureProjectionImpl::reset() {
-  layer_norm =
-      register_module("layer_norm", models::layer_norm(config, config.feature_projection_input_dim));
+  layer_norm = register_module("layer_norm",
+                               models::layer_norm(config, config.feature_projection_input_dim));
   projection = register_module(
       "projection", torch::nn::Linear(config.feature_projection_input_dim, config.hidden_size));
 }
@@ -251,9 +250,9 @@ std::vector<torch::Tensor> Wav2Vec2BertModelImpl::hidden_states(
   if (attention_mask.defined()) {
     if (attention_mask.dim() != 2 || attention_mask.size(0) != h.size(0) ||
         attention_mask.size(1) != h.size(1))
-      throw ShapeError("wav2vec2-bert: attention_mask must be [B, T] = " +
-                       shape_str({h.size(0), h.size(1)}) + ", got " +
-                       shape_str(attention_mask.sizes()));
+      throw ShapeError(
+          "wav2vec2-bert: attention_mask must be [B, T] = " + shape_str({h.size(0), h.size(1)}) +
+          ", got " + shape_str(attention_mask.sizes()));
     mask = attention_mask.to(h.device());
     h = h.masked_fill(mask.unsqueeze(-1) == 0, 0.0);
     // Additive key mask as in the reference: (1 - mask) * lowest finite value of the dtype.
@@ -291,6 +290,28 @@ torch::Tensor Wav2Vec2BertModelImpl::forward(const torch::Tensor& input_features
 
 // ---- weights ----------------------------------------------------------------------------------
 
+namespace {
+
+// Parameter names inside one encoder layer ("ffn1.intermediate_dense.weight", ...). They do not
+// depend on the sizes, so a minimal layer is built to list them.
+const std::set<std::string>& layer_parameter_names() {
+  static const std::set<std::string> names = [] {
+    Wav2Vec2BertConfig tiny;
+    tiny.hidden_size = 2;
+    tiny.num_attention_heads = 1;
+    tiny.intermediate_size = 2;
+    tiny.conv_depthwise_kernel_size = 1;
+    tiny.left_max_position_embeddings = 0;
+    tiny.right_max_position_embeddings = 0;
+    std::set<std::string> out;
+    for (const auto& p : Wav2Vec2BertEncoderLayer(tiny)->named_parameters()) out.insert(p.key());
+    return out;
+  }();
+  return names;
+}
+
+}  // namespace
+
 int64_t load_wav2vec2_bert_weights(Wav2Vec2BertModel& model, const io::SafetensorsFile& file,
                                    const std::string& prefix) {
   torch::NoGradGuard no_grad;
@@ -301,7 +322,8 @@ int64_t load_wav2vec2_bert_weights(Wav2Vec2BertModel& model, const io::Safetenso
     const std::string key = prefix + name;
     expected.insert(key);
     if (!file.contains(key)) {
-      problems.push_back("missing '" + key + "' (expected shape " + shape_str(target.sizes()) + ")");
+      problems.push_back("missing '" + key + "' (expected shape " + shape_str(target.sizes()) +
+                         ")");
       return;
     }
     const auto& entry = file.entry(key);
@@ -324,10 +346,14 @@ int64_t load_wav2vec2_bert_weights(Wav2Vec2BertModel& model, const io::Safetenso
     const std::string layers = "encoder.layers.";
     if (rest.rfind(layers, 0) == 0) {
       const size_t dot = rest.find('.', layers.size());
+      if (dot == std::string::npos) return false;
       const std::string index = rest.substr(layers.size(), dot - layers.size());
-      if (!index.empty() && index.find_first_not_of("0123456789") == std::string::npos) {
+      if (!index.empty() && index.size() < 10 &&
+          index.find_first_not_of("0123456789") == std::string::npos) {
         const int64_t i = std::stoll(index);
-        return i >= built && i < model->options.config.num_hidden_layers;
+        // A layer that is not built, but still one of the checkpoint's and a known tensor name.
+        return i >= built && i < model->options.config.num_hidden_layers &&
+               layer_parameter_names().count(rest.substr(dot + 1)) != 0;
       }
     }
     return false;
@@ -335,7 +361,8 @@ int64_t load_wav2vec2_bert_weights(Wav2Vec2BertModel& model, const io::Safetenso
   for (const auto& key : file.keys()) {
     if (key.rfind(prefix, 0) != 0 || expected.count(key) != 0) continue;
     if (!allowed_unused(key.substr(prefix.size())))
-      problems.push_back("unexpected '" + key + "' (shape " + shape_str(file.entry(key).shape) + ")");
+      problems.push_back("unexpected '" + key + "' (shape " + shape_str(file.entry(key).shape) +
+                         ")");
   }
   if (!problems.empty()) {
     std::string msg = file.path() + ": " + std::to_string(problems.size()) +
@@ -343,7 +370,8 @@ int64_t load_wav2vec2_bert_weights(Wav2Vec2BertModel& model, const io::Safetenso
                       (prefix.empty() ? "" : " under prefix '" + prefix + "'") + ":";
     const size_t shown = std::min<size_t>(problems.size(), 20);
     for (size_t i = 0; i < shown; ++i) msg += "\n  " + problems[i];
-    if (shown < problems.size()) msg += "\n  ... and " + std::to_string(problems.size() - shown) + " more";
+    if (shown < problems.size())
+      msg += "\n  ... and " + std::to_string(problems.size() - shown) + " more";
     throw CheckpointError(msg);
   }
   return loaded;

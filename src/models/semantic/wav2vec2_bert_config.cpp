@@ -24,20 +24,23 @@ int64_t get_int(const json& j, const char* key, const std::string& source) {
 
 double get_double(const json& j, const char* key, const std::string& source) {
   const json& v = require(j, key, source);
-  if (!v.is_number()) throw ConfigError(source + ": key '" + key + "' must be a number, got " + v.dump());
+  if (!v.is_number())
+    throw ConfigError(source + ": key '" + key + "' must be a number, got " + v.dump());
   return v.get<double>();
 }
 
 std::string get_string(const json& j, const char* key, const std::string& source) {
   const json& v = require(j, key, source);
-  if (!v.is_string()) throw ConfigError(source + ": key '" + key + "' must be a string, got " + v.dump());
+  if (!v.is_string())
+    throw ConfigError(source + ": key '" + key + "' must be a string, got " + v.dump());
   return v.get<std::string>();
 }
 
 bool get_bool_or(const json& j, const char* key, bool fallback, const std::string& source) {
   if (!j.contains(key) || j.at(key).is_null()) return fallback;
   if (!j.at(key).is_boolean())
-    throw ConfigError(source + ": key '" + key + "' must be true or false, got " + j.at(key).dump());
+    throw ConfigError(source + ": key '" + key + "' must be true or false, got " +
+                      j.at(key).dump());
   return j.at(key).get<bool>();
 }
 
@@ -61,7 +64,8 @@ void Wav2Vec2BertConfig::validate() const {
   if (!(layer_norm_eps > 0.0)) fail("layer_norm_eps", "must be > 0");
   if (position_embeddings_type != "relative_key")
     fail("position_embeddings_type",
-         "'" + position_embeddings_type + "' is not supported (only relative_key, as in w2v-BERT 2.0)");
+         "'" + position_embeddings_type +
+             "' is not supported (only relative_key, as in w2v-BERT 2.0)");
   if (left_max_position_embeddings < 0) fail("left_max_position_embeddings", "must be >= 0");
   if (right_max_position_embeddings < 0) fail("right_max_position_embeddings", "must be >= 0");
   if (conv_depthwise_kernel_size <= 0) fail("conv_depthwise_kernel_size", "must be > 0");

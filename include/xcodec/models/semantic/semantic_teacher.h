@@ -25,11 +25,11 @@
 namespace xcodec::models {
 
 struct SemanticTeacherOptions {
-  int64_t layer = 16;                   ///< hidden_states index returned (X-Codec-2.0: 16)
-  std::string prefix;                   ///< key prefix in the weights ("semantic_model." in a codec checkpoint)
-  torch::Device device = torch::kCPU;   ///< where the model and the feature extraction run
+  int64_t layer = 16;  ///< hidden_states index returned (X-Codec-2.0: 16)
+  std::string prefix;  ///< key prefix in the weights ("semantic_model." in a codec checkpoint)
+  torch::Device device = torch::kCPU;         ///< where the model and the feature extraction run
   torch::ScalarType dtype = torch::kFloat32;  ///< model dtype (features are computed in float64/32)
-  audio::SeamlessFbankOptions fbank;    ///< extractor settings (w2v-bert-2.0 defaults)
+  audio::SeamlessFbankOptions fbank;          ///< extractor settings (w2v-bert-2.0 defaults)
 };
 
 /// A loaded teacher. Immutable after construction; `hidden()` may be called from several threads.

@@ -122,7 +122,8 @@ TORCH_MODULE(Wav2Vec2BertFeatureProjection);
 /// Options of the truncated model.
 struct Wav2Vec2BertOptions {
   Wav2Vec2BertConfig config;  ///< the checkpoint's architecture (config.json)
-  int64_t num_layers = 16;    ///< layers to build = index of the hidden state returned (0..config.num_hidden_layers)
+  int64_t num_layers =
+      16;  ///< layers to build = index of the hidden state returned (0..config.num_hidden_layers)
   /// Throws ConfigError if num_layers is out of range or the config is invalid.
   void validate() const;
 };
@@ -169,8 +170,9 @@ TORCH_MODULE(Wav2Vec2BertModel);
 /// The key of a parameter is `prefix` + its registration name ("" for a HF model.safetensors,
 /// "semantic_model." inside an X-Codec-2.0 checkpoint). Strict: throws CheckpointError listing
 /// every missing or mis-shaped key (with both shapes) and every unknown key under `prefix`.
-/// Keys of the checkpoint that the truncated model does not need are allowed: layers
-/// >= num_layers, `masked_spec_embed` (spec-augment only), `adapter.*` and `intermediate_ffn.*`.
+/// Keys of the checkpoint that the truncated model does not need are allowed: known layer tensors
+/// of layers num_layers..num_hidden_layers-1 (not loaded, shapes not checked), `masked_spec_embed`
+/// (spec-augment only), `adapter.*` and `intermediate_ffn.*`.
 /// Keys outside `prefix` are ignored. Returns the number of tensors loaded.
 int64_t load_wav2vec2_bert_weights(Wav2Vec2BertModel& model, const io::SafetensorsFile& file,
                                    const std::string& prefix = "");

@@ -17,10 +17,10 @@ struct Wav2Vec2BertConfig {
   std::string hidden_act = "swish";            ///< "swish"/"silu", "gelu" or "relu"
   double layer_norm_eps = 1e-5;                ///< epsilon of every LayerNorm
   std::string position_embeddings_type = "relative_key";  ///< only "relative_key" is supported
-  int64_t left_max_position_embeddings = 64;   ///< relative distances clamped below at -left
-  int64_t right_max_position_embeddings = 8;   ///< relative distances clamped above at +right
-  int64_t conv_depthwise_kernel_size = 31;     ///< causal depthwise conv kernel (frames)
-  bool add_adapter = false;                    ///< adapter after the encoder (never used here)
+  int64_t left_max_position_embeddings = 64;  ///< relative distances clamped below at -left
+  int64_t right_max_position_embeddings = 8;  ///< relative distances clamped above at +right
+  int64_t conv_depthwise_kernel_size = 31;    ///< causal depthwise conv kernel (frames)
+  bool add_adapter = false;                   ///< adapter after the encoder (never used here)
   bool use_intermediate_ffn_before_adapter = false;  ///< idem
 
   /// Size of one attention head.
