@@ -19,7 +19,7 @@ corpus_dir=$(mktemp -d)
 trap 'rm -rf "$corpus_dir"' EXIT
 bash scripts/make-sample-corpus.sh "$corpus_dir/sample" "${XCODEC_DEMO_UTTERANCES:-20}"
 "$xcodec" prepare --dataset sample --input-dir "$corpus_dir/sample" --output-dir "$data_dir" \
-  --val-fraction 0.1 --test-fraction 0.1
+  --val-fraction 0.1 --test-fraction 0.2  # a tiny corpus: larger held-out shares
 echo
 echo "== $data_dir/datasets.json"
 cat "$data_dir/datasets.json"

@@ -17,6 +17,7 @@ extern "C" {
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <vector>
@@ -74,9 +75,9 @@ struct DictFreer {
 // Demuxers that read other files or are not audio containers at all; a file detected as one
 // of these is rejected rather than followed.
 const std::set<std::string>& rejected_demuxers() {
-  static const std::set<std::string> names = {"hls",  "concat", "image2", "image2pipe",
-                                              "tty",  "lavfi",  "ffmetadata", "dash",
-                                              "mpjpeg", "srt", "webvtt", "ass"};
+  static const std::set<std::string> names = {"hls",    "concat", "image2",     "image2pipe",
+                                              "tty",    "lavfi",  "ffmetadata", "dash",
+                                              "mpjpeg", "srt",    "webvtt",     "ass"};
   return names;
 }
 
@@ -117,13 +118,41 @@ void to_interleaved_float(const AVFrame* frame, int channels, std::vector<float>
           v = static_cast<float>(reinterpret_cast<const double*>(base)[k]);
           break;
         default:
-          throw IoError("unsupported sample format " +
-                        std::string(av_get_sample_fmt_name(fmt) ? av_get_sample_fmt_name(fmt)
-                                                                : "?"));
+          throw IoError("unsupported sample format " + std::string(av_get_sample_fmt_name(fmt)
+                                                                       ? av_get_sample_fmt_name(fmt)
+                                                                       : "?"));
       }
       dst[static_cast<size_t>(i) * channels + c] = v;
     }
   }
+}
+
+// FFmpeg's WAV demuxer silently ignores a data chunk that claims more bytes than the file holds
+// (it falls back to a bitrate estimate), so a cut-off WAV would pass as a shorter file. Returns
+// the number of missing bytes (0 when complete or when the size is a streaming placeholder).
+int64_t wav_missing_bytes(const std::string& path, int64_t file_size) {
+  std::ifstream in(path, std::ios::binary);
+  char riff[12];
+  if (!in.read(riff, 12) || std::memcmp(riff, "RIFF", 4) != 0 ||
+      std::memcmp(riff + 8, "WAVE", 4) != 0) {
+    return 0;
+  }
+  int64_t offset = 12;
+  for (int chunk = 0; chunk < 64 && offset + 8 <= file_size; ++chunk) {
+    unsigned char head[8];
+    in.seekg(offset);
+    if (!in.read(reinterpret_cast<char*>(head), 8)) return 0;
+    const uint32_t size = static_cast<uint32_t>(head[4]) | (static_cast<uint32_t>(head[5]) << 8) |
+                          (static_cast<uint32_t>(head[6]) << 16) |
+                          (static_cast<uint32_t>(head[7]) << 24);
+    if (std::memcmp(head, "data", 4) == 0) {
+      if (size == 0 || size == 0xffffffffu) return 0;  // written while streaming: unknown size
+      const int64_t available = file_size - (offset + 8);
+      return size > available ? static_cast<int64_t>(size) - available : 0;
+    }
+    offset += 8 + static_cast<int64_t>(size) + (size & 1);
+  }
+  return 0;
 }
 
 double declared_duration(const AVFormatContext* fmt, const AVStream* st) {
@@ -180,7 +209,9 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
   if (r < 0) {
     check_deadline();
     if (r == AVERROR_INVALIDDATA) fail(path, "unknown format (not audio, or truncated header)");
-    fail(path, "cannot open: " + av_error_string(r));
+    if (r == AVERROR_EOF)
+      fail(path, "truncated or corrupt header (end of file reached while reading it)");
+    fail(path, "unknown or corrupt format (" + av_error_string(r) + ")");
   }
   std::unique_ptr<AVFormatContext, FormatCloser> fmt(raw_fmt);
   const std::string demuxer = fmt->iformat && fmt->iformat->name ? fmt->iformat->name : "?";
@@ -192,6 +223,14 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
   if (fmt->probe_score < AVPROBE_SCORE_RETRY) {
     fail(path, "unknown format (best guess '" + demuxer + "' with probe score " +
                    std::to_string(fmt->probe_score) + ")");
+  }
+
+  if (demuxer == "wav") {
+    const int64_t missing = wav_missing_bytes(path, info.file_bytes);
+    if (missing > 0) {
+      fail(path, "truncated (the WAV data chunk is " + std::to_string(missing) +
+                     " bytes longer than the file)");
+    }
   }
 
   r = avformat_find_stream_info(fmt.get(), nullptr);
@@ -287,8 +326,8 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
         (*sink)(buffer.data(), frame->nb_samples, channels, rate);
         decoded_frames += frame->nb_samples;
         if (limit_frames > 0 && decoded_frames > limit_frames) {
-          fail(path, "too long (more than " + std::to_string(options.max_duration_s) +
-                         " s decoded)");
+          fail(path,
+               "too long (more than " + std::to_string(options.max_duration_s) + " s decoded)");
         }
       }
       av_frame_unref(frame.get());

@@ -1,4 +1,5 @@
 // `xcodec prepare`: a folder of audio files -> a registered dataset (see docs/data.md).
+#include <iomanip>
 #include <iostream>
 #include <memory>
 
@@ -46,9 +47,9 @@ void add_prepare_command(CLI::App& root) {
   cmd->callback([cfg] {
     cfg->handle_signals = true;
     const data::PrepareResult r = data::prepare_dataset(*cfg);
-    std::cout << "prepared " << cfg->dataset << ": " << r.usable() << " files, " << r.hours()
-              << " h -> " << r.dataset_dir << " (registered in " << cfg->output_dir
-              << "/datasets.json)\n";
+    std::cout << std::fixed << std::setprecision(3) << "prepared " << cfg->dataset << ": "
+              << r.usable() << " files, " << r.hours() << " h -> " << r.dataset_dir
+              << " (registered in " << cfg->output_dir << "/datasets.json)\n";
   });
 }
 

@@ -29,11 +29,13 @@ inline std::string shell_quote(const std::string& s) {
 /// The source is a stereo 1 kHz tone: left amplitude 0.5, right 0.25, `seconds` long at `rate`.
 inline bool ffmpeg_tone(const std::string& path, int rate, double seconds,
                         const std::string& encoder_args, int channels = 2) {
-  std::string expr = channels == 1 ? "0.5*sin(2*PI*1000*t)"
-                                   : "0.5*sin(2*PI*1000*t)|0.25*sin(2*PI*1000*t)";
-  const std::string cmd = "ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "
-                          "'aevalsrc=" + expr + ":s=" + std::to_string(rate) + ":d=" +
-                          std::to_string(seconds) + "' " + encoder_args + " " + shell_quote(path);
+  std::string expr =
+      channels == 1 ? "0.5*sin(2*PI*1000*t)" : "0.5*sin(2*PI*1000*t)|0.25*sin(2*PI*1000*t)";
+  const std::string cmd =
+      "ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "
+      "'aevalsrc=" +
+      expr + ":s=" + std::to_string(rate) + ":d=" + std::to_string(seconds) + "' " + encoder_args +
+      " " + shell_quote(path);
   std::string out;
   const int rc = run_command(cmd, &out);
   EXPECT_EQ(rc, 0) << cmd << "\n" << out;

@@ -17,9 +17,9 @@ namespace fs = std::filesystem;
 
 bool has_audio_extension(const std::string& name) {
   static const std::set<std::string> kExtensions = {
-      "wav", "wave", "flac", "mp3",  "ogg", "oga", "opus", "spx", "m4a",  "mp4", "aac", "alac",
-      "caf", "ac3",  "eac3", "aif",  "aiff", "aifc", "au", "snd", "webm", "mka", "mkv", "wma",
-      "wv",  "ape",  "amr",  "3gp",  "w64", "rf64", "sph", "nist", "mpc", "tta",  "voc", "mp2"};
+      "wav", "wave", "flac", "mp3", "ogg",  "oga",  "opus", "spx",  "m4a",  "mp4", "aac", "alac",
+      "caf", "ac3",  "eac3", "aif", "aiff", "aifc", "au",   "snd",  "webm", "mka", "mkv", "wma",
+      "wv",  "ape",  "amr",  "3gp", "w64",  "rf64", "sph",  "nist", "mpc",  "tta", "voc", "mp2"};
   const size_t dot = name.rfind('.');
   if (dot == std::string::npos || dot + 1 >= name.size()) return false;
   std::string ext = name.substr(dot + 1);
@@ -95,8 +95,9 @@ FoundFiles find_audio_files(const std::string& root, const std::string& exclude_
       found.files.push_back(std::move(f));
     }
   }
-  std::sort(found.files.begin(), found.files.end(),
-            [](const SourceFile& a, const SourceFile& b) { return a.relative_path < b.relative_path; });
+  std::sort(found.files.begin(), found.files.end(), [](const SourceFile& a, const SourceFile& b) {
+    return a.relative_path < b.relative_path;
+  });
   std::sort(found.unreadable.begin(), found.unreadable.end(),
             [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
   std::sort(found.dir_symlinks.begin(), found.dir_symlinks.end());

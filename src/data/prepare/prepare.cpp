@@ -13,6 +13,7 @@
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <new>
 #include <regex>
@@ -194,12 +195,15 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
 
   std::error_code ec;
   const fs::path input = fs::absolute(config.input_dir, ec);
+  if (!fs::is_directory(input, ec)) {
+    throw IoError("input folder '" + config.input_dir + "' does not exist or is not a folder");
+  }
   const fs::path data_dir(config.output_dir);
   const fs::path dataset_dir = data_dir / "processed" / config.dataset;
   const fs::path audio_dir = dataset_dir / "audio";
   fs::create_directories(audio_dir, ec);
   if (ec) throw IoError("cannot create '" + audio_dir.string() + "': " + ec.message());
-  const DatasetLock lock((dataset_dir / ".prepare.lock").string());
+  const DatasetLock dataset_lock((dataset_dir / ".prepare.lock").string());
   const SignalGuard signals(config.handle_signals);
   remove_stale_temporaries(dataset_dir);
 
@@ -227,8 +231,8 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
     c.output = fs::path(f.relative_path).replace_extension(out_ext).generic_string();
     const auto [it, inserted] = output_owner.emplace(c.output, f.relative_path);
     if (!inserted) {
-      skipped.push_back({f.relative_path, "same output name '" + c.output + "' as '" +
-                                              it->second + "' (rename one of them)"});
+      skipped.push_back({f.relative_path, "same output name '" + c.output + "' as '" + it->second +
+                                              "' (rename one of them)"});
       continue;
     }
     c.split = assign_split(f.relative_path, config.val_fraction, config.test_fraction);
@@ -238,7 +242,7 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
 
   // ---- 2. Compare with the previous run's state -----------------------------------------------
   const std::string state_path = (dataset_dir / ".prepare-state.tsv").string();
-  const std::string fingerprint = state_fingerprint(config.sample_rate, format_name);
+  const std::string fingerprint = detail::state_fingerprint(config.sample_rate, format_name);
   std::string old_fingerprint;
   const detail::StateMap old_state = detail::read_state(state_path, &old_fingerprint);
   const bool reuse_allowed = old_fingerprint == fingerprint;
@@ -256,8 +260,8 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
     if (it != old_state.end() && it->second.size == c.source.size &&
         it->second.mtime_ns == c.source.mtime_ns) {
       const detail::StateRow& old = it->second;
-      const bool output_present =
-          old.status == "ok" && old.detail == c.output && fs::is_regular_file(audio_dir / c.output, ec);
+      const bool output_present = old.status == "ok" && old.detail == c.output &&
+                                  fs::is_regular_file(audio_dir / c.output, ec);
       const bool now_in_range = duration_reject_reason(old.num_samples, config).empty();
       if (output_present || old.status == "bad" || (old.status == "filtered" && !now_in_range)) {
         rows[i] = old;
@@ -267,7 +271,9 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
     }
     tasks.push_back({i});
   }
-  result.unchanged = static_cast<int64_t>(candidates.size() - tasks.size());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (have_row[i] && rows[i].status != "bad") ++result.unchanged;
+  }
 
   // ---- 3. Convert (worker threads), checkpointing the state -----------------------------------
   std::mutex rows_mu;
@@ -276,8 +282,9 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   std::exception_ptr fatal_error;
   std::atomic<int64_t> converted_ms{0};
   const int jobs = std::max<int>(
-      1, std::min<int>(config.jobs > 0 ? config.jobs
-                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+      1, std::min<int>(config.jobs > 0
+                           ? config.jobs
+                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
                        static_cast<int>(std::max<size_t>(1, tasks.size()))));
   detail::Progress progress(config.progress, "prepare " + config.dataset,
                             static_cast<int64_t>(tasks.size()), config.progress_interval_s);
@@ -408,6 +415,12 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   // Outputs we wrote in an earlier run whose source is gone (or renamed, or now bad).
   for (const auto& [rel, row] : old_state) {
     if (row.status != "ok" || live_outputs.count(row.detail) != 0) continue;
+    // Only ever delete inside audio/, whatever a damaged state file says.
+    const fs::path rel_out(row.detail);
+    if (rel_out.empty() || rel_out.is_absolute() ||
+        std::any_of(rel_out.begin(), rel_out.end(), [](const fs::path& c) { return c == ".."; })) {
+      continue;
+    }
     const fs::path stale = audio_dir / row.detail;
     if (fs::remove(stale, ec)) ++result.removed_stale;
   }
@@ -450,13 +463,12 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::ostringstream summary;
   summary.setf(std::ios::fixed);
-  summary.precision(2);
-  summary << "[data] " << config.dataset << ": " << result.usable() << " files, "
-          << result.hours() << " h (train " << result.splits[0].files << ", val "
-          << result.splits[1].files << ", test " << result.splits[2].files << "); converted "
-          << result.converted << ", unchanged " << result.unchanged << ", skipped "
-          << result.skipped.size() << ", ignored " << result.ignored << " in "
-          << result.wall_s << " s";
+  summary.precision(3);
+  summary << "[data] " << config.dataset << ": " << result.usable() << " files, " << result.hours()
+          << " h (train " << result.splits[0].files << ", val " << result.splits[1].files
+          << ", test " << result.splits[2].files << "); converted " << result.converted
+          << ", unchanged " << result.unchanged << ", skipped " << result.skipped.size()
+          << ", ignored " << result.ignored << " in " << result.wall_s << " s";
   if (result.converted_hours > 0) {
     summary << " (" << result.converted_hours / (std::max(result.wall_s, 1e-3) / 60.0)
             << " h audio/min)";
@@ -479,9 +491,9 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   }
 
   if (result.usable() == 0) {
-    throw IoError("no usable audio in '" + input.string() + "' (" +
-                  std::to_string(result.found) + " audio files found, " +
-                  std::to_string(result.skipped.size()) + " skipped; see " + meta_path + ")");
+    throw IoError("no usable audio in '" + input.string() + "' (" + std::to_string(result.found) +
+                  " audio files found, " + std::to_string(result.skipped.size()) +
+                  " skipped; see " + meta_path + ")");
   }
   DatasetEntry entry;
   entry.name = config.dataset;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -68,9 +69,10 @@ std::string Progress::format_duration(double seconds) {
 }
 
 void Progress::loop() {
-  const auto tick = mode_ == Mode::kBar ? std::chrono::milliseconds(250)
-                                        : std::chrono::milliseconds(static_cast<int64_t>(
-                                              std::max(0.05, interval_s_) * 1000));
+  const auto tick =
+      mode_ == Mode::kBar
+          ? std::chrono::milliseconds(250)
+          : std::chrono::milliseconds(static_cast<int64_t>(std::max(0.05, interval_s_) * 1000));
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     if (cv_.wait_for(lock, tick, [this] { return stop_; })) break;
@@ -91,8 +93,8 @@ void Progress::draw(bool final_line) {
   const double eta = done > 0 ? static_cast<double>(total_ - done) / files_per_s : -1.0;
   char stats[160];
   std::snprintf(stats, sizeof(stats), "%lld/%lld files  %.2f h audio  %.2f h/min  ETA %s",
-                static_cast<long long>(done), static_cast<long long>(total_), hours,
-                rate_h_per_min, final_line ? "0s" : format_duration(eta).c_str());
+                static_cast<long long>(done), static_cast<long long>(total_), hours, rate_h_per_min,
+                final_line ? "0s" : format_duration(eta).c_str());
   if (mode_ == Mode::kBar) {
     constexpr int kWidth = 30;
     const int filled =

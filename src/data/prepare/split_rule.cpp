@@ -15,6 +15,15 @@ uint64_t fnv1a64(const std::string& s) {
   return h;
 }
 
+uint64_t fmix64(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
 std::optional<Split> split_from_folder_name(const std::string& folder) {
   std::string name;
   name.reserve(folder.size());
@@ -57,7 +66,9 @@ Split hash_split(const std::string& relative_path, double val_fraction, double t
   const size_t slash = key.rfind('/');
   const size_t dot = key.rfind('.');
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash + 1)) key.resize(dot);
-  const uint64_t h = fnv1a64(key);
+  // FNV-1a alone mixes the last bytes poorly into the high bits (utt_01 and utt_02 of a folder
+  // would land in the same split); the MurmurHash3 64-bit finalizer spreads every input bit.
+  const uint64_t h = fmix64(fnv1a64(key));
   const double u = static_cast<double>(h >> 11) * (1.0 / 9007199254740992.0);  // 53 bits / 2^53
   if (u < test_fraction) return Split::kTest;
   if (u < test_fraction + val_fraction) return Split::kVal;

@@ -91,8 +91,9 @@ void write_metadata(const std::string& path, const DatasetMetadata& m) {
   j["max_seconds"] = m.max_seconds;
   json splits = json::object();
   for (int i = 0; i < kNumSplits; ++i) {
-    splits[split_name(static_cast<Split>(i))] = {
-        {"files", m.splits[i].files}, {"samples", m.splits[i].samples}, {"hours", m.splits[i].hours}};
+    splits[split_name(static_cast<Split>(i))] = {{"files", m.splits[i].files},
+                                                 {"samples", m.splits[i].samples},
+                                                 {"hours", m.splits[i].hours}};
   }
   j["splits"] = splits;
   json skipped = json::array();

@@ -109,7 +109,8 @@ DatasetEntry entry_from_json(const std::string& name, const json& e, const std::
     d.stats.train_samples = get_key<int64_t>(s, "train_samples", file, sw);
     d.stats.val_samples = get_key<int64_t>(s, "val_samples", file, sw);
     d.stats.test_samples = get_key<int64_t>(s, "test_samples", file, sw);
-    if (s.contains("train_hours")) d.stats.train_hours = get_key<double>(s, "train_hours", file, sw);
+    if (s.contains("train_hours"))
+      d.stats.train_hours = get_key<double>(s, "train_hours", file, sw);
     if (s.contains("val_hours")) d.stats.val_hours = get_key<double>(s, "val_hours", file, sw);
     if (s.contains("test_hours")) d.stats.test_hours = get_key<double>(s, "test_hours", file, sw);
   }

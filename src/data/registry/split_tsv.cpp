@@ -39,8 +39,8 @@ bool unsafe_relative_path(const std::string& p) {
   size_t start = 0;
   while (start <= p.size()) {
     const size_t end = p.find('/', start);
-    const std::string part = p.substr(start, end == std::string::npos ? std::string::npos
-                                                                      : end - start);
+    const std::string part =
+        p.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (part == "..") return true;
     if (end == std::string::npos) break;
     start = end + 1;

@@ -66,8 +66,8 @@ TEST(FindAudioFiles, WalksWithoutFollowingDirectoryLinks) {
   tone(in / "top.flac", 8000, 0.2, audio::kFlac16);
   xcodec::testing::write_bytes((in / "notes.txt").string(), "text");
   xcodec::testing::write_bytes((in / ".hidden.wav").string(), "x");
-  fs::create_directory_symlink(in, in / "a" / "loop");       // a loop back to the root
-  fs::create_symlink(in / "top.flac", in / "link.flac");     // file links are followed
+  fs::create_directory_symlink(in, in / "a" / "loop");        // a loop back to the root
+  fs::create_symlink(in / "top.flac", in / "link.flac");      // file links are followed
   fs::create_symlink(in / "missing.wav", in / "broken.wav");  // dangling
   const FoundFiles found = find_audio_files(in.string());
   std::vector<std::string> rel;
@@ -90,8 +90,8 @@ TEST(PrepareDataset, ConvertsSplitsAndRegisters) {
   tone(in / "train" / "spk1" / "a.wav", 22050, 1.0);
   tone(in / "dev-clean" / "b.flac", 44100, 0.5, audio::kFlac16);
   tone(in / "test" / "c.wav", 8000, 0.75);
-  tone(in / "misc" / "d.wav", 16000, 0.3);                 // hash rule (fractions 0 -> train)
-  tone(in / "misc" / "short.wav", 16000, 0.05);            // under --min-seconds
+  tone(in / "misc" / "d.wav", 16000, 0.3);       // hash rule (fractions 0 -> train)
+  tone(in / "misc" / "short.wav", 16000, 0.05);  // under --min-seconds
   tone(in / "misc" / "dup.wav", 16000, 0.3);
   tone(in / "misc" / "dup.flac", 16000, 0.3, audio::kFlac16);  // same output name
   xcodec::testing::write_bytes((in / "misc" / "empty.wav").string(), "");
@@ -129,7 +129,8 @@ TEST(PrepareDataset, ConvertsSplitsAndRegisters) {
   ASSERT_EQ(val.size(), 1u);
   EXPECT_EQ(val[0].relative_path, "dev-clean/b.wav");
   EXPECT_EQ(val[0].num_samples, 8000);
-  const audio::Audio b = audio::read_audio((fs::path(reg.audio_dir("unit")) / "dev-clean/b.wav").string());
+  const audio::Audio b =
+      audio::read_audio((fs::path(reg.audio_dir("unit")) / "dev-clean/b.wav").string());
   EXPECT_EQ(b.sample_rate, 16000);
   EXPECT_EQ(b.samples.size(), 8000u);
   EXPECT_EQ(audio::probe_audio((fs::path(reg.audio_dir("unit")) / "test/c.wav").string()).codec,
@@ -151,7 +152,8 @@ TEST(PrepareDataset, RerunsAreIncrementalAndCleanUp) {
   PrepareConfig cfg = config_for(dir);
   EXPECT_EQ(prepare_dataset(cfg).converted, 4);
   const fs::path audio_dir = fs::path(cfg.output_dir) / "processed/unit/audio";
-  const std::string created = read_metadata((audio_dir.parent_path() / "metadata.json").string()).created;
+  const std::string created =
+      read_metadata((audio_dir.parent_path() / "metadata.json").string()).created;
 
   // Unchanged: nothing converted; a leftover temporary file of an interrupted run disappears.
   xcodec::testing::write_bytes((audio_dir / "f0.wav.tmp.123.4").string(), "partial");
@@ -192,6 +194,34 @@ TEST(PrepareDataset, RerunsAreIncrementalAndCleanUp) {
   EXPECT_TRUE(fs::exists(audio_dir / "f0.flac"));
   EXPECT_FALSE(fs::exists(audio_dir / "f0.wav"));
   EXPECT_EQ(DatasetRegistry::load(cfg.output_dir).entry("unit").audio_format, "flac");
+}
+
+TEST(PrepareDataset, ResumesFromACheckpointOfAnInterruptedRun) {
+  TempDir dir;
+  const fs::path in = dir.path() / "in";
+  for (int i = 0; i < 6; ++i) tone(in / "s" / ("f" + std::to_string(i) + ".wav"), 16000, 0.3);
+  const PrepareConfig cfg = config_for(dir);
+  ASSERT_EQ(prepare_dataset(cfg).converted, 6);
+  // Recreate what a run killed after two files leaves behind: a state checkpoint with two rows,
+  // two outputs, and a half-written temporary file of the third.
+  const fs::path dataset = fs::path(cfg.output_dir) / "processed/unit";
+  const std::string state = xcodec::testing::read_bytes((dataset / ".prepare-state.tsv").string());
+  size_t cut = 0;
+  for (int line = 0; line < 3; ++line) cut = state.find('\n', cut) + 1;  // header + 2 rows
+  xcodec::testing::write_bytes((dataset / ".prepare-state.tsv").string(), state.substr(0, cut));
+  for (int i = 2; i < 6; ++i) fs::remove(dataset / "audio/s" / ("f" + std::to_string(i) + ".wav"));
+  xcodec::testing::write_bytes((dataset / "audio/s/f2.wav.tmp.999.0").string(), "RIFF");
+  fs::remove(dataset / "train.tsv");
+
+  const PrepareResult r = prepare_dataset(cfg);
+  EXPECT_EQ(r.unchanged, 2);
+  EXPECT_EQ(r.converted, 4);
+  EXPECT_EQ(r.usable(), 6);
+  EXPECT_FALSE(fs::exists(dataset / "audio/s/f2.wav.tmp.999.0"));
+  EXPECT_EQ(read_split_tsv((dataset / "train.tsv").string()).size(), 6u);
+  // A damaged state file costs re-conversion, never a failure.
+  xcodec::testing::write_bytes((dataset / ".prepare-state.tsv").string(), "garbage\n\t\t\n");
+  EXPECT_EQ(prepare_dataset(cfg).converted, 6);
 }
 
 TEST(PrepareDataset, NothingUsableThrowsAndDoesNotRegister) {

@@ -62,6 +62,17 @@ TEST(SplitRule, HashSplitIsStableProportionalAndIgnoresExtension) {
   // A fixed path always lands in the same split (documented behaviour, pinned here).
   const Split pinned = hash_split("speaker/a.wav", 0.5, 0.25);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(hash_split("speaker/a.wav", 0.5, 0.25), pinned);
+  // Neighbouring names in one folder are spread, not clustered in one split.
+  int mixed_folders = 0;
+  for (int f = 0; f < 100; ++f) {
+    bool seen[3] = {false, false, false};
+    for (int u = 0; u < 10; ++u) {
+      seen[static_cast<int>(hash_split(
+          "spk" + std::to_string(f) + "/utt_0" + std::to_string(u) + ".wav", 0.3, 0.3))] = true;
+    }
+    mixed_folders += (seen[0] + seen[1] + seen[2]) >= 2;
+  }
+  EXPECT_GE(mixed_folders, 95);
   // Dots in folder names are not extensions.
   EXPECT_EQ(hash_split("v1.2/a", 0.3, 0.3), hash_split("v1.2/a.mp3", 0.3, 0.3));
 }

@@ -53,10 +53,8 @@ TEST(SplitTsv, RejectsMalformedLinesNamingFileAndLine) {
   TempDir dir;
   const std::string path = (dir.path() / "val.tsv").string();
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"ok.wav\t10\nno-tab-here\n", "line 2"},
-      {"a.wav\t-5\n", "num-samples"},
-      {"a.wav\t12x\n", "num-samples"},
-      {"../escape.wav\t10\n", "'..'"},
+      {"ok.wav\t10\nno-tab-here\n", "line 2"}, {"a.wav\t-5\n", "num-samples"},
+      {"a.wav\t12x\n", "num-samples"},         {"../escape.wav\t10\n", "'..'"},
       {"/abs.wav\t10\n", "absolute"},
   };
   for (const auto& [text, fragment] : cases) {
@@ -65,8 +63,11 @@ TEST(SplitTsv, RejectsMalformedLinesNamingFileAndLine) {
   }
   xcodec::testing::write_bytes(path, "a.wav\t10\r\n\nb.wav\t20\n");  // CRLF and blank lines
   EXPECT_EQ(read_split_tsv(path).size(), 2u);
-  expect_error_with<IoError>([&] { write_split_tsv(path, {{"tab\tname.wav", 1}}); },
-                             {"tab or newline"});
+  expect_error_with<IoError>(
+      [&] {
+        write_split_tsv(path, {{"tab\tname.wav", 1}});
+      },
+      {"tab or newline"});
   expect_error_with<IoError>([&] { read_split_tsv((dir.path() / "none.tsv").string()); },
                              {"none.tsv"});
   EXPECT_EQ(parse_split("dev"), Split::kVal);
@@ -145,7 +146,8 @@ TEST(DatasetRegistry, UpdateLoadAndPaths) {
   EXPECT_EQ(e.sample_rate, 16000);
   EXPECT_EQ(e.audio_format, "wav");
   EXPECT_EQ(fs::path(reg.audio_dir("libri")), fs::path(data) / "processed/libri/audio");
-  EXPECT_EQ(fs::path(reg.split_path("libri", Split::kVal)), fs::path(data) / "processed/libri/val.tsv");
+  EXPECT_EQ(fs::path(reg.split_path("libri", Split::kVal)),
+            fs::path(data) / "processed/libri/val.tsv");
   expect_error_with<ConfigError>([&] { reg.entry("missing"); }, {"missing", "emilia, libri"});
 
   // The file on disk has the documented layout.

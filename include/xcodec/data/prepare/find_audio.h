@@ -17,10 +17,10 @@ struct SourceFile {
 
 /// What a walk found.
 struct FoundFiles {
-  std::vector<SourceFile> files;         // audio candidates, sorted by relative_path
-  std::vector<SkippedFile> unreadable;   // broken links, unreadable folders, ...
-  int64_t ignored = 0;                   // files without an audio extension, hidden files
-  std::vector<std::string> dir_symlinks; // directory symlinks seen and not followed
+  std::vector<SourceFile> files;          // audio candidates, sorted by relative_path
+  std::vector<SkippedFile> unreadable;    // broken links, unreadable folders, ...
+  int64_t ignored = 0;                    // files without an audio extension, hidden files
+  std::vector<std::string> dir_symlinks;  // directory symlinks seen and not followed
 };
 
 /// True when the extension of `name` (case-insensitive) is one of the audio extensions

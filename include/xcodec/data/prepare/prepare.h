@@ -21,21 +21,21 @@ namespace xcodec::data {
 
 /// Options of one prepare run. Field names equal the CLI flags (with '-' for '_').
 struct PrepareConfig {
-  std::string dataset;           // registry name of the dataset ([A-Za-z0-9._-])
-  std::string input_dir;         // folder with the source audio, walked recursively
-  std::string output_dir;        // data folder (holds datasets.json and processed/)
-  int sample_rate = 16000;       // Hz of the processed audio
-  std::string format = "wav";    // "wav" (16-bit PCM), "wav-float" or "flac" (16-bit)
-  int jobs = 0;                  // worker threads; 0 = all cores
-  double val_fraction = 0.01;    // share of hash-assigned files that go to val, in [0, 1)
-  double test_fraction = 0.01;   // share of hash-assigned files that go to test, in [0, 1)
-  double min_seconds = 0.1;      // shorter files are skipped; 0 = no lower limit
-  double max_seconds = 0.0;      // longer files are skipped; 0 = no upper limit
-  bool strict = false;           // the run fails when any file was skipped
-  std::string progress = "auto"; // "auto" (bar on a terminal, else lines), "bar", "lines", "none"
+  std::string dataset;            // registry name of the dataset ([A-Za-z0-9._-])
+  std::string input_dir;          // folder with the source audio, walked recursively
+  std::string output_dir;         // data folder (holds datasets.json and processed/)
+  int sample_rate = 16000;        // Hz of the processed audio
+  std::string format = "wav";     // "wav" (16-bit PCM), "wav-float" or "flac" (16-bit)
+  int jobs = 0;                   // worker threads; 0 = all cores
+  double val_fraction = 0.01;     // share of hash-assigned files that go to val, in [0, 1)
+  double test_fraction = 0.01;    // share of hash-assigned files that go to test, in [0, 1)
+  double min_seconds = 0.1;       // shorter files are skipped; 0 = no lower limit
+  double max_seconds = 0.0;       // longer files are skipped; 0 = no upper limit
+  bool strict = false;            // the run fails when any file was skipped
+  std::string progress = "auto";  // "auto" (bar on a terminal, else lines), "bar", "lines", "none"
   double progress_interval_s = 10.0;  // seconds between plain progress lines
   double file_time_limit_s = 300.0;   // wall-clock seconds allowed to decode one file; 0 = none
-  bool handle_signals = false;   // SIGINT/SIGTERM stop cleanly (state saved) -> Interrupted
+  bool handle_signals = false;        // SIGINT/SIGTERM stop cleanly (state saved) -> Interrupted
 
   /// Throws ConfigError naming the field when a value is out of range.
   void validate() const;
@@ -43,17 +43,17 @@ struct PrepareConfig {
 
 /// What a run did.
 struct PrepareResult {
-  std::string dataset_dir;                       // DATA/processed/NAME
+  std::string dataset_dir;                        // DATA/processed/NAME
   std::array<SplitSummary, kNumSplits> splits{};  // usable files per split (indexed by Split)
-  int64_t found = 0;       // candidate audio files found in the input folder
-  int64_t converted = 0;   // decoded and written in this run
-  int64_t unchanged = 0;   // reused from an earlier run (same size and mtime, output present)
-  int64_t ignored = 0;     // files without an audio extension / hidden files
+  int64_t found = 0;                              // candidate audio files found in the input folder
+  int64_t converted = 0;                          // decoded and written in this run
+  int64_t unchanged = 0;  // reused from an earlier run (same size and mtime, output present)
+  int64_t ignored = 0;    // files without an audio extension / hidden files
   std::vector<SkippedFile> skipped;  // unusable files with reasons (sorted by path)
-  int64_t removed_stale = 0;  // outputs of sources that disappeared, deleted in this run
-  double wall_s = 0.0;        // seconds the run took
-  double converted_hours = 0.0;  // hours of audio converted in this run
-  bool registered = false;       // datasets.json was updated
+  int64_t removed_stale = 0;         // outputs of sources that disappeared, deleted in this run
+  double wall_s = 0.0;               // seconds the run took
+  double converted_hours = 0.0;      // hours of audio converted in this run
+  bool registered = false;           // datasets.json was updated
 
   int64_t usable() const { return splits[0].files + splits[1].files + splits[2].files; }
   double hours() const { return splits[0].hours + splits[1].hours + splits[2].hours; }

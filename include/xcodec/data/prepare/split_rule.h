@@ -6,11 +6,11 @@
 ///     val, "test"/"testing" -> test. So LibriSpeech's `train-clean-100`, `dev-clean`,
 ///     `test-clean` keep their official splits, while `devices/` or `testimonials/` do not count.
 ///     The file name itself is never used.
-///  2. Otherwise a stable hash: u = FNV-1a-64(relative path without the file extension, '/'
-///     separators, bytes as stored) / 2^64, in [0, 1); u < test_fraction -> test,
-///     u < test_fraction + val_fraction -> val, else train. A file's split depends only on its
-///     own path, so adding or removing other files never moves it (and neither does converting
-///     the corpus to another audio format).
+///  2. Otherwise a stable hash: u = fmix64(FNV-1a-64(relative path without the file extension,
+///     '/' separators, bytes as stored)) / 2^64, in [0, 1) (fmix64 = MurmurHash3's finalizer); u <
+///     test_fraction -> test, u < test_fraction + val_fraction -> val, else train. A file's split
+///     depends only on its own path, so adding or removing other files never moves it (and neither
+///     does converting the corpus to another audio format).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +21,9 @@ namespace xcodec::data {
 
 /// 64-bit FNV-1a hash of the bytes of `s` (offset basis 14695981039346656037, prime 1099511628211).
 uint64_t fnv1a64(const std::string& s);
+
+/// MurmurHash3's 64-bit finalizer (avalanches every input bit into every output bit).
+uint64_t fmix64(uint64_t h);
 
 /// Rule 1 for a single folder name ("dev-clean" -> val); nullopt when it names no split.
 std::optional<Split> split_from_folder_name(const std::string& folder);

@@ -25,18 +25,18 @@ struct SkippedFile {
 /// Contents of metadata.json. JSON keys equal the field names; splits are an object keyed by
 /// "train", "val", "test".
 struct DatasetMetadata {
-  int format_version = 1;          // of this file
-  std::string name;                // dataset name (registry key)
-  int sample_rate = 0;             // Hz of every processed file
-  std::string audio_format;        // "wav" (16-bit PCM), "wav-float" or "flac"
-  std::string source_dir;          // absolute path of the folder it was prepared from
-  std::string created;             // ISO-8601 UTC time of the first run
-  std::string updated;             // ISO-8601 UTC time of the latest run
-  std::string xcodec_version;      // program version of the latest run
-  double val_fraction = 0.0;       // hash-rule share of the val split
-  double test_fraction = 0.0;      // hash-rule share of the test split
-  double min_seconds = 0.0;        // files shorter were skipped (0 = no limit)
-  double max_seconds = 0.0;        // files longer were skipped (0 = no limit)
+  int format_version = 1;      // of this file
+  std::string name;            // dataset name (registry key)
+  int sample_rate = 0;         // Hz of every processed file
+  std::string audio_format;    // "wav" (16-bit PCM), "wav-float" or "flac"
+  std::string source_dir;      // absolute path of the folder it was prepared from
+  std::string created;         // ISO-8601 UTC time of the first run
+  std::string updated;         // ISO-8601 UTC time of the latest run
+  std::string xcodec_version;  // program version of the latest run
+  double val_fraction = 0.0;   // hash-rule share of the val split
+  double test_fraction = 0.0;  // hash-rule share of the test split
+  double min_seconds = 0.0;    // files shorter were skipped (0 = no limit)
+  double max_seconds = 0.0;    // files longer were skipped (0 = no limit)
   std::array<SplitSummary, kNumSplits> splits{};  // indexed by Split
   std::vector<SkippedFile> skipped;               // every unusable source file
 };
