@@ -92,7 +92,9 @@ std::pair<torch::Tensor, torch::Tensor> MelSpectrogram::buffers_for(
   return it->second;
 }
 
-torch::Tensor MelSpectrogram::operator()(const torch::Tensor& signal) const {
+torch::Tensor MelSpectrogram::operator()(const torch::Tensor& input) const {
+  const bool half = input.scalar_type() == torch::kHalf || input.scalar_type() == torch::kBFloat16;
+  const torch::Tensor signal = half ? input.to(torch::kFloat32) : input;
   const auto [window, fb] = buffers_for(signal);
   const torch::Tensor spec = magnitude_spectrogram(signal, options_.stft, options_.power, window);
   // [.., F, frames]^T @ [F, n_mels] → [.., frames, n_mels] → [.., n_mels, frames]

@@ -34,6 +34,10 @@ torch::Tensor stft(const torch::Tensor& signal, const StftOptions& options,
   if (!signal.is_floating_point())
     throw ShapeError("stft: expected a floating-point signal, got " +
                      std::string(c10::toString(signal.scalar_type())));
+  // FFTs of half-precision signals are unsupported or inaccurate: under autocast the generator
+  // output may arrive as float16/bfloat16, so transform those in float32.
+  if (signal.scalar_type() == torch::kHalf || signal.scalar_type() == torch::kBFloat16)
+    return stft(signal.to(torch::kFloat32), options, window);
   const int64_t length = signal.size(-1);
   if (options.center && options.pad_mode == "reflect" && length <= options.n_fft / 2)
     throw ShapeError("stft: reflect padding by n_fft/2 = " + std::to_string(options.n_fft / 2) +

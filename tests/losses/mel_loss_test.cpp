@@ -81,6 +81,16 @@ TEST_F(MelLossParity, IsZeroForEqualInputsAndDifferentiable) {
   EXPECT_GT(y_hat.grad().abs().sum().item<double>(), 0.0);
 }
 
+TEST_F(MelLossParity, HalfPrecisionInputIsComputedInFloat32) {
+  const MultiResolutionMelLoss loss;
+  const auto y = load_fixture("training-refs/y.npy");
+  const auto y_hat = load_fixture("training-refs/y_hat.npy");
+  const auto ref = loss(y_hat, y).total.item<double>();
+  const auto bf16 = loss(y_hat.to(torch::kBFloat16), y.to(torch::kBFloat16)).total;
+  EXPECT_EQ(bf16.scalar_type(), torch::kFloat32);
+  EXPECT_NEAR(bf16.item<double>(), ref, 0.05 * ref);  // only the bf16 rounding of the input
+}
+
 TEST_F(MelLossParity, RejectsMismatchedInputsAndOptions) {
   const MultiResolutionMelLoss loss;
   EXPECT_THROW(loss(torch::zeros({1, 4000}), torch::zeros({1, 4001})), ShapeError);

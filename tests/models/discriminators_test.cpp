@@ -7,6 +7,7 @@
 #include "support/test_support.h"
 #include "xcodec/core/error.h"
 #include "xcodec/io/safetensors.h"
+#include "xcodec/models/discriminators/discriminators.h"
 #include "xcodec/models/discriminators/multi_period_discriminator.h"
 #include "xcodec/models/discriminators/spec_discriminator.h"
 
@@ -236,6 +237,66 @@ TEST(DiscriminatorsConfig, YamlRoundTripAndErrors) {
   DiscriminatorsConfig mismatched = c;
   mismatched.mstft.stft_params.hop_sizes = {32};
   EXPECT_THROW(mismatched.validate(), ConfigError);
+}
+
+TEST(Discriminators, BothFamiliesUnderTheCheckpointNames) {
+  DiscriminatorsConfig c;
+  c.mpd = MultiPeriodDiscriminatorOptions::small();
+  c.mstft = SpecDiscriminatorOptions::small();
+  Discriminators disc(c);
+  const auto params = disc->named_parameters();
+  EXPECT_TRUE(params.contains("discriminator.discriminators.4.output_conv.weight_v"));
+  EXPECT_TRUE(params.contains("spec_discriminator.model.disc_7.model.layer_5.bias"));
+  size_t mpd_keys = 0, spec_keys = 0;
+  for (const auto& item : params) {
+    const std::string& k = item.key();
+    if (k.rfind("discriminator.", 0) == 0)
+      ++mpd_keys;
+    else if (k.rfind("spec_discriminator.", 0) == 0)
+      ++spec_keys;
+    else
+      ADD_FAILURE() << "unexpected key " << k;
+  }
+  EXPECT_EQ(mpd_keys, 5u * 6 * 3);   // 5 periods x (5 convs + output) x (g, v, bias)
+  EXPECT_EQ(spec_keys, 8u * 6 * 3);  // 8 resolutions x 6 layers x (g, v, bias)
+  const auto x = torch::randn({2, 1, 8000});
+  const auto out = disc->forward(x);
+  EXPECT_EQ(out.size(), 13u);
+  EXPECT_EQ(out.feature_maps.size(), 13u);
+  EXPECT_EQ(out.logits[0].dim(), 2);   // MPD: flattened
+  EXPECT_EQ(out.logits[12].dim(), 4);  // spectral: [B, 1, F', T']
+  // Backward reaches every discriminator parameter.
+  torch::stack([&] {
+    std::vector<torch::Tensor> m;
+    for (const auto& l : out.logits) m.push_back(l.mean());
+    return m;
+  }())
+      .sum()
+      .backward();
+  for (const auto& item : disc->named_parameters())
+    EXPECT_TRUE(item.value().is_leaf() && item.value().grad().defined()) << item.key();
+
+  c.use_mpd = false;
+  Discriminators spec_only(c);
+  EXPECT_FALSE(spec_only->mpd);
+  EXPECT_EQ(spec_only->forward(x).size(), 8u);
+  c.use_mstft = false;
+  EXPECT_THROW(Discriminators{c}, ConfigError);
+  // clone() gives an independent copy with the same values.
+  auto copy = std::dynamic_pointer_cast<DiscriminatorsImpl>(disc->clone());
+  ASSERT_TRUE(copy);
+  EXPECT_TRUE(copy->named_parameters()["discriminator.discriminators.0.convs.0.0.weight_v"].equal(
+      params["discriminator.discriminators.0.convs.0.0.weight_v"]));
+  {
+    torch::NoGradGuard no_grad;
+    const auto a = disc->forward(x);
+    const auto b = copy->forward(x);
+    for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(a.logits[k].equal(b.logits[k])) << k;
+    // The copy owns its parameters: changing it leaves the original alone.
+    for (auto& p : copy->parameters()) p.add_(1.0);
+    EXPECT_TRUE(disc->forward(x).logits[0].equal(a.logits[0]));
+    EXPECT_FALSE(copy->forward(x).logits[0].equal(a.logits[0]));
+  }
 }
 
 TEST(WeightNormConv2d, EffectiveWeightIsGTimesDirection) {

@@ -107,8 +107,11 @@ TEST_F(TrainingConfigTest, GroupsAreChosenByName) {
   EXPECT_EQ(tiny.model["encoder"]["ngf"].as<int>(), 4);
   EXPECT_EQ(tiny.discriminator.mpd.channels, 4);  // discriminator follows ${model}
   EXPECT_EQ(tiny.discriminator.mstft.max_downsample_channels, 16);
-  const TrainingConfig mixed =
-      load({"dataset.names=[mini]", "model=tiny", "discriminator=xcodec2"});
+  ComposedConfig composed;
+  const TrainingConfig mixed = load_training_config(
+      {"dataset.names=[mini]", "model=tiny", "discriminator=xcodec2"}, dir().string(), &composed);
+  EXPECT_EQ(composed.choices.at("model"), "tiny");
+  EXPECT_EQ(composed.choices.at("discriminator"), "xcodec2");
   EXPECT_EQ(mixed.discriminator.mpd.channels, 16);
   // The model subtree is opaque but its keys are still checked and can be overridden.
   const TrainingConfig m =
@@ -153,6 +156,11 @@ TEST_F(TrainingConfigTest, UnknownGroupOptionsListTheAvailableOnes) {
   // discriminator=${model} has no "mine" option: the message says how to pick one.
   expect_error({"dataset.names=[a]", "model=mine"},
                {"discriminator", "mine", "tiny", "xcodec2", "discriminator=NAME"});
+}
+
+TEST_F(TrainingConfigTest, AGroupWithoutItsFolderSaysSo) {
+  fs::remove_all(dir() / "model");
+  expect_error({"dataset.names=[a]", "model=tiny"}, {"model", "tiny", "available: none"});
 }
 
 TEST_F(TrainingConfigTest, ValidationNamesTheKey) {

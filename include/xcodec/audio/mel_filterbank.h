@@ -56,7 +56,8 @@ class MelSpectrogram {
   explicit MelSpectrogram(MelSpectrogramOptions options);
   MelSpectrogram(const MelSpectrogram& other) : options_(other.options_) {}
 
-  /// `signal` [T] or [B, T] → mel spectrogram [B, n_mels, frames] (or [n_mels, frames]).
+  /// `signal` [T] or [B, T] → mel spectrogram [B, n_mels, frames] (or [n_mels, frames]);
+  /// float16/bfloat16 input is computed (and returned) in float32.
   torch::Tensor operator()(const torch::Tensor& signal) const;
   const MelSpectrogramOptions& options() const { return options_; }
 

@@ -33,6 +33,7 @@ torch::Tensor hann_window(int64_t length, const torch::TensorOptions& options = 
 /// Complex one-sided STFT. `signal` is [T] or [B, T] (float32/float64, any device);
 /// returns complex [B, n_fft/2+1, frames] (or [n_fft/2+1, frames] for 1-D input).
 /// `window` defaults to a periodic Hann of `win_length` on the signal's device and dtype.
+/// float16/bfloat16 signals are transformed in float32 (the result is complex float32).
 torch::Tensor stft(const torch::Tensor& signal, const StftOptions& options,
                    const torch::Tensor& window = {});
 

@@ -91,7 +91,6 @@ PeriodDiscriminatorImpl::PeriodDiscriminatorImpl(int64_t period_,
 void PeriodDiscriminatorImpl::reset() {
   const auto& o = options;
   convs = register_module("convs", torch::nn::ModuleList());
-  conv_layers_.clear();
   int64_t in_chs = o.in_channels;
   int64_t out_chs = o.channels;
   for (int64_t scale : o.downsample_scales) {
@@ -109,7 +108,6 @@ void PeriodDiscriminatorImpl::reset() {
     block->push_back(
         torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(o.negative_slope)));
     convs->push_back(block);
-    conv_layers_.push_back(conv);
     in_chs = out_chs;
     out_chs = std::min(out_chs * o.channel_increasing_factor, o.max_downsample_channels);
   }
@@ -147,8 +145,10 @@ DiscriminatorOutputs PeriodDiscriminatorImpl::forward(const torch::Tensor& input
   DiscriminatorOutputs out;
   out.feature_maps.emplace_back();
   auto& maps = out.feature_maps.back();
-  for (auto& conv : conv_layers_) {
-    x = F::leaky_relu(conv->forward(x),
+  // Layers are looked up through the containers (not cached pointers), so clone() stays valid.
+  for (const auto& block : *convs) {
+    const auto& conv = block->as<torch::nn::SequentialImpl>()->ptr(0);
+    x = F::leaky_relu(std::dynamic_pointer_cast<WeightNormConv2dImpl>(conv)->forward(x),
                       F::LeakyReLUFuncOptions().negative_slope(options.negative_slope));
     maps.push_back(x);
   }
@@ -166,11 +166,9 @@ MultiPeriodDiscriminatorImpl::MultiPeriodDiscriminatorImpl(MultiPeriodDiscrimina
 void MultiPeriodDiscriminatorImpl::reset() {
   options.validate();
   discriminators = register_module("discriminators", torch::nn::ModuleList());
-  periods_.clear();
   for (int64_t p : options.periods) {
     PeriodDiscriminator d(p, options);
     discriminators->push_back(d);
-    periods_.push_back(d);
   }
 }
 
@@ -185,7 +183,7 @@ void MultiPeriodDiscriminatorImpl::pretty_print(std::ostream& stream) const {
 DiscriminatorOutputs MultiPeriodDiscriminatorImpl::forward(const torch::Tensor& input) {
   const torch::Tensor x = input.dim() == 2 ? input.unsqueeze(1) : input;
   DiscriminatorOutputs out;
-  for (auto& d : periods_) out.append(d->forward(x));
+  for (const auto& d : *discriminators) out.append(d->as<PeriodDiscriminatorImpl>()->forward(x));
   return out;
 }
 

@@ -121,7 +121,6 @@ SpecSubDiscriminatorImpl::SpecSubDiscriminatorImpl(SpecDiscriminatorOptions opti
 void SpecSubDiscriminatorImpl::reset() {
   const auto& o = options;
   model = register_module("model", torch::nn::ModuleDict());
-  layers_.clear();
   auto conv = [&](int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
     WeightNormConv2dOptions c;
     c.in_channels = in;
@@ -131,7 +130,6 @@ void SpecSubDiscriminatorImpl::reset() {
     c.padding = {pad, pad};
     c.weight_norm = o.use_weight_norm;
     WeightNormConv2d m(c);
-    layers_.push_back(m);
     return m;
   };
   auto block = [&](WeightNormConv2d m) {
@@ -164,11 +162,14 @@ DiscriminatorOutputs SpecSubDiscriminatorImpl::forward(const torch::Tensor& spec
   out.feature_maps.emplace_back();
   auto& maps = out.feature_maps.back();
   const auto act = F::LeakyReLUFuncOptions().negative_slope(options.negative_slope);
-  for (size_t i = 0; i + 1 < layers_.size(); ++i) {
-    x = F::leaky_relu(layers_[i]->forward(x), act);
+  // Layers are looked up through the containers (not cached pointers), so clone() stays valid.
+  const auto layers = model->values();
+  for (size_t i = 0; i + 1 < layers.size(); ++i) {
+    const auto conv = layers[i]->as<torch::nn::SequentialImpl>()->ptr(0);
+    x = F::leaky_relu(std::dynamic_pointer_cast<WeightNormConv2dImpl>(conv)->forward(x), act);
     maps.push_back(x);
   }
-  out.logits.push_back(layers_.back()->forward(x));
+  out.logits.push_back(layers.back()->as<WeightNormConv2dImpl>()->forward(x));
   return out;
 }
 
@@ -182,17 +183,15 @@ SpecDiscriminatorImpl::SpecDiscriminatorImpl(SpecDiscriminatorOptions options_)
 void SpecDiscriminatorImpl::reset() {
   options.validate();
   model = register_module("model", torch::nn::ModuleDict());
-  discs_.clear();
   for (size_t i = 0; i < options.stft_params.fft_sizes.size(); ++i) {
     SpecSubDiscriminator d(options);
     model->update(std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>>{
         {"disc_" + std::to_string(i), d.ptr()}});
-    discs_.push_back(d);
   }
 }
 
 void SpecDiscriminatorImpl::pretty_print(std::ostream& stream) const {
-  stream << "xcodec::models::SpecDiscriminator(resolutions=" << discs_.size()
+  stream << "xcodec::models::SpecDiscriminator(resolutions=" << model->size()
          << ", channels=" << options.channels << ", max=" << options.max_downsample_channels << ")";
 }
 
@@ -206,40 +205,13 @@ torch::Tensor SpecDiscriminatorImpl::spectrogram(const torch::Tensor& input, siz
 
 DiscriminatorOutputs SpecDiscriminatorImpl::forward(const torch::Tensor& input) {
   DiscriminatorOutputs out;
-  for (size_t i = 0; i < discs_.size(); ++i) {
+  const auto discs = model->values();
+  for (size_t i = 0; i < discs.size(); ++i) {
     // [B, frames, F] → [B, 1, F, frames]
     const torch::Tensor spec = spectrogram(input, i).transpose(1, 2).unsqueeze(1);
-    out.append(discs_[i]->forward(spec));
+    out.append(discs[i]->as<SpecSubDiscriminatorImpl>()->forward(spec));
   }
   return out;
-}
-
-// ---- both families -------------------------------------------------------------------------
-
-void DiscriminatorsConfig::validate(const std::string& path) const {
-  if (!use_mpd && !use_mstft)
-    throw ConfigError("config keys '" + io::join_key(path, "use_mpd") + "' and '" +
-                      io::join_key(path, "use_mstft") + "' are both false: no discriminator");
-  mpd.validate(io::join_key(path, "mpd"));
-  mstft.validate(io::join_key(path, "mstft"));
-}
-
-void DiscriminatorsConfig::from_yaml(const YAML::Node& node, const std::string& path) {
-  io::YamlReader r(node, path);
-  r.read("use_mpd", use_mpd);
-  mpd.from_yaml(r.child("mpd"), r.key_path("mpd"));
-  r.read("use_mstft", use_mstft);
-  mstft.from_yaml(r.child("mstft"), r.key_path("mstft"));
-  r.finish();
-}
-
-YAML::Node DiscriminatorsConfig::to_yaml() const {
-  YAML::Node n;
-  n["use_mpd"] = io::yaml_value(use_mpd);
-  n["mpd"] = mpd.to_yaml();
-  n["use_mstft"] = io::yaml_value(use_mstft);
-  n["mstft"] = mstft.to_yaml();
-  return n;
 }
 
 }  // namespace xcodec::models

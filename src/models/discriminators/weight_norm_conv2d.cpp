@@ -16,9 +16,11 @@ void WeightNormConv2dImpl::reset() {
       torch::empty({o.out_channels, o.in_channels, o.kernel_size[0], o.kernel_size[1]});
   torch::nn::init::kaiming_uniform_(w, std::sqrt(5.0));
   if (o.weight_norm) {
+    // g from v before registration: register_parameter turns on requires_grad in place, and
+    // a g computed afterwards would be a non-leaf that never receives a gradient.
+    torch::Tensor g = w.reshape({o.out_channels, -1}).norm(2, 1).reshape({o.out_channels, 1, 1, 1});
     weight_v = register_parameter("weight_v", w);
-    weight_g = register_parameter(
-        "weight_g", w.reshape({o.out_channels, -1}).norm(2, 1).reshape({o.out_channels, 1, 1, 1}));
+    weight_g = register_parameter("weight_g", g.detach());
   } else {
     plain_weight = register_parameter("weight", w);
   }

@@ -316,10 +316,14 @@ ComposedConfig compose_config(const std::string& config_dir,
   std::vector<Override> key_overrides;
   for (const std::string& text : overrides) {
     Override o = parse_override(text);
-    const bool is_group = o.key.find('.') == std::string::npos && fs::is_directory(dir / o.key) &&
-                          (std::any_of(defaults.begin(), defaults.end(),
-                                       [&](const DefaultsEntry& e) { return e.group == o.key; }) ||
-                           !primary_node[o.key].IsDefined());
+    // A group is a name in the defaults list, or a folder of configs that is not also a key
+    // of the primary config.
+    const bool in_defaults = std::any_of(defaults.begin(), defaults.end(),
+                                         [&](const DefaultsEntry& e) { return e.group == o.key; });
+    const YAML::Node& primary_view = primary_node;
+    const bool is_group =
+        !o.add && o.key.find('.') == std::string::npos &&
+        (in_defaults || (fs::is_directory(dir / o.key) && !primary_view[o.key].IsDefined()));
     if (is_group) {
       const YAML::Node v = parse_value(o);
       if (!v.IsScalar())

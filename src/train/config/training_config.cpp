@@ -329,11 +329,12 @@ bool TrainingConfig::operator==(const TrainingConfig& o) const {
 }
 
 TrainingConfig load_training_config(const std::vector<std::string>& overrides,
-                                    const std::string& config_dir) {
+                                    const std::string& config_dir, ComposedConfig* composed) {
   const std::string dir = config_dir.empty() ? find_config_dir() : config_dir;
-  const ComposedConfig composed = compose_config(dir, overrides);
-  TrainingConfig config = TrainingConfig::from_yaml(composed.tree);
+  ComposedConfig result = compose_config(dir, overrides);
+  TrainingConfig config = TrainingConfig::from_yaml(result.tree);
   config.validate();
+  if (composed) *composed = std::move(result);
   return config;
 }
 

@@ -59,9 +59,6 @@ class PeriodDiscriminatorImpl : public torch::nn::Cloneable<PeriodDiscriminatorI
   MultiPeriodDiscriminatorOptions options;
   torch::nn::ModuleList convs{nullptr};  ///< Sequential(conv, LeakyReLU) per scale
   WeightNormConv2d output_conv{nullptr};
-
- private:
-  std::vector<WeightNormConv2d> conv_layers_;
 };
 TORCH_MODULE(PeriodDiscriminator);
 
@@ -78,9 +75,6 @@ class MultiPeriodDiscriminatorImpl : public torch::nn::Cloneable<MultiPeriodDisc
 
   MultiPeriodDiscriminatorOptions options;
   torch::nn::ModuleList discriminators{nullptr};
-
- private:
-  std::vector<PeriodDiscriminator> periods_;
 };
 TORCH_MODULE(MultiPeriodDiscriminator);
 

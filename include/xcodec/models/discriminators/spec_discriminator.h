@@ -21,7 +21,6 @@
 
 #include "xcodec/audio/stft.h"
 #include "xcodec/models/discriminators/discriminator_output.h"
-#include "xcodec/models/discriminators/multi_period_discriminator.h"
 #include "xcodec/models/discriminators/weight_norm_conv2d.h"
 
 namespace xcodec::models {
@@ -74,9 +73,6 @@ class SpecSubDiscriminatorImpl : public torch::nn::Cloneable<SpecSubDiscriminato
 
   SpecDiscriminatorOptions options;
   torch::nn::ModuleDict model{nullptr};  ///< layer_0 .. layer_{n+2}
-
- private:
-  std::vector<WeightNormConv2d> layers_;
 };
 TORCH_MODULE(SpecSubDiscriminator);
 
@@ -94,25 +90,7 @@ class SpecDiscriminatorImpl : public torch::nn::Cloneable<SpecDiscriminatorImpl>
 
   SpecDiscriminatorOptions options;
   torch::nn::ModuleDict model{nullptr};  ///< disc_0 .. disc_{R-1}
-
- private:
-  std::vector<SpecSubDiscriminator> discs_;
 };
 TORCH_MODULE(SpecDiscriminator);
-
-/// Both discriminator families of the X-Codec-2.0 recipe (YAML group `discriminator`).
-struct DiscriminatorsConfig {
-  bool use_mpd = true;                  ///< build the multi-period discriminator
-  MultiPeriodDiscriminatorOptions mpd;  ///< its options (original `model.mpd`)
-  bool use_mstft = true;                ///< build the spectral discriminator
-  SpecDiscriminatorOptions mstft;       ///< its options (original `model.mstft`)
-
-  void validate(const std::string& path = "discriminator") const;
-  void from_yaml(const YAML::Node& node, const std::string& path = "discriminator");
-  YAML::Node to_yaml() const;
-  bool operator==(const DiscriminatorsConfig& o) const {
-    return use_mpd == o.use_mpd && mpd == o.mpd && use_mstft == o.use_mstft && mstft == o.mstft;
-  }
-};
 
 }  // namespace xcodec::models

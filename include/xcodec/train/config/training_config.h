@@ -17,7 +17,7 @@
 
 #include "xcodec/losses/mel_loss.h"
 #include "xcodec/losses/stft_loss.h"
-#include "xcodec/models/discriminators/spec_discriminator.h"
+#include "xcodec/models/discriminators/discriminators.h"
 #include "xcodec/train/lr_schedule.h"
 
 namespace xcodec::train {
@@ -138,9 +138,13 @@ struct TrainingConfig {
   bool operator==(const TrainingConfig& o) const;
 };
 
+struct ComposedConfig;
+
 /// compose_config(config_dir or find_config_dir(), overrides) → from_yaml → validate.
+/// `composed`, when given, receives the composed tree and the group choices (for logging).
 TrainingConfig load_training_config(const std::vector<std::string>& overrides = {},
-                                    const std::string& config_dir = "");
+                                    const std::string& config_dir = "",
+                                    ComposedConfig* composed = nullptr);
 
 /// The resolved config as YAML text, with a comment header (e.g. the command line).
 std::string resolved_config_yaml(const TrainingConfig& config, const std::string& header = "");
