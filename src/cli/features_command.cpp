@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "xcodec/core/error.h"
 #include "xcodec/core/signals.h"
 #include "xcodec/train/feature_cache.h"
 
