@@ -27,8 +27,7 @@
 #include "xcodec/losses/stft_loss.h"
 #include "xcodec/models/codecs/semantic_teacher_factory.h"
 #include "xcodec/models/codecs/xcodec2_model.h"
-#include "xcodec/models/discriminators/multi_period_discriminator.h"
-#include "xcodec/models/discriminators/spec_discriminator.h"
+#include "xcodec/models/discriminators/discriminators.h"
 #include "xcodec/train/checkpoint.h"
 #include "xcodec/train/distributed/data_parallel.h"
 #include "xcodec/train/feature_cache.h"
@@ -177,17 +176,12 @@ class Trainer {
     codec_->to(device_);
     codec_->prepare_for_training();
     codec_->train();
-    if (cfg_.discriminator.use_mpd) {
-      mpd_ = models::MultiPeriodDiscriminator(cfg_.discriminator.mpd);
-      mpd_->to(device_);
-    }
-    if (cfg_.discriminator.use_mstft) {
-      mstft_ = models::SpecDiscriminator(cfg_.discriminator.mstft);
-      mstft_->to(device_);
+    if (cfg_.discriminator.use_mpd || cfg_.discriminator.use_mstft) {
+      disc_ = models::Discriminators(cfg_.discriminator);
+      disc_->to(device_);
+      disc_params_ = params_of(*disc_);
     }
     gen_params_ = params_of(*codec_);
-    if (mpd_) for (auto& p : params_of(*mpd_)) disc_params_.push_back(p);
-    if (mstft_) for (auto& p : params_of(*mstft_)) disc_params_.push_back(p);
 
     opt_g_ = make_adamw(gen_params_, cfg_.train.gen_optimizer, cfg_.train.gen_scheduler);
     sched_g_ = std::make_unique<WarmupLrScheduler>(*opt_g_, cfg_.train.gen_scheduler);
@@ -370,12 +364,7 @@ class Trainer {
     return teacher_->hidden(wav.to(teacher_->options().device)).to(device_, torch::kFloat32);
   }
 
-  models::DiscriminatorOutputs run_discriminators(const torch::Tensor& x) {
-    models::DiscriminatorOutputs out;
-    if (mpd_) out.append(mpd_->forward(x));
-    if (mstft_) out.append(mstft_->forward(x));
-    return out;
-  }
+  models::DiscriminatorOutputs run_discriminators(const torch::Tensor& x) { return disc_->forward(x); }
 
   // One iteration: discriminator update, then generator update against the updated
   // discriminators (spec §11.2), both accumulated over the micro-batches.
@@ -562,15 +551,12 @@ class Trainer {
 
   std::string write_checkpoint(bool last, bool numbered) {
     CheckpointWriter w;
+    // Codec keys under "model.", discriminators under their released names ("discriminator.",
+    // "spec_discriminator."), AdamW moments under "optim_g." / "optim_d.".
     w.add_module("model.", *codec_);
-    if (mpd_) w.add_module("mpd.", *mpd_);
-    if (mstft_) w.add_module("mstft.", *mstft_);
+    if (disc_) w.add_module("", *disc_);
     w.add_optimizer("optim_g.", *opt_g_, *codec_);
-    if (opt_d_) {
-      // Both discriminator families share one optimiser; name their moments per module.
-      if (mpd_) w.add_optimizer("optim_d.mpd.", *opt_d_, *mpd_);
-      if (mstft_) w.add_optimizer("optim_d.mstft.", *opt_d_, *mstft_);
-    }
+    if (opt_d_) w.add_optimizer("optim_d.", *opt_d_, *disc_);
     w.add_rng_state();
     const auto [epoch, batch] = train_loader_->position();
     w.set_metadata("xcodec.checkpoint_version", "1");
@@ -600,13 +586,9 @@ class Trainer {
 
   void load_checkpoint(const CheckpointReader& r) {
     r.load_module("model.", *codec_);
-    if (mpd_) r.load_module("mpd.", *mpd_);
-    if (mstft_) r.load_module("mstft.", *mstft_);
+    if (disc_) r.load_module("", *disc_);
     r.load_optimizer("optim_g.", *opt_g_, *codec_);
-    if (opt_d_) {
-      if (mpd_) r.load_optimizer("optim_d.mpd.", *opt_d_, *mpd_);
-      if (mstft_) r.load_optimizer("optim_d.mstft.", *opt_d_, *mstft_);
-    }
+    if (opt_d_) r.load_optimizer("optim_d.", *opt_d_, *disc_);
     r.load_rng_state();
     step_ = std::stoll(r.metadata("step"));
     sched_g_->set_steps_taken(std::stoll(r.metadata("sched_g")));
@@ -662,8 +644,7 @@ class Trainer {
   models::XCodec2Config model_config_;
   std::shared_ptr<const models::SemanticTeacher> teacher_;
   models::CodecModel codec_{nullptr};
-  models::MultiPeriodDiscriminator mpd_{nullptr};
-  models::SpecDiscriminator mstft_{nullptr};
+  models::Discriminators disc_{nullptr};
   std::vector<torch::Tensor> gen_params_;
   std::vector<torch::Tensor> disc_params_;
   std::unique_ptr<torch::optim::AdamW> opt_g_;
