@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "support/test_support.h"
+#include "xcodec/core/error.h"
 #include "xcodec/models/codecs/xcodec2_model.h"
 #include "xcodec/models/layers/activation1d.h"
 #include "xcodec/models/layers/istft_head.h"
@@ -59,7 +60,7 @@ TEST_F(Gotchas, FsqDoubleBoundThresholds) {
   }
   EXPECT_EQ(out.indices.item<int64_t>(), index);
   // The bound never leaves (-1.8958, 0.8116) after two applications.
-  const torch::Tensor big = torch::tensor({-100.0f, 100.0f, 0, 0, 0, 0, 0, 0}).view({1, 1, 8});
+  const torch::Tensor big = torch::tensor({-100.0f, 100.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}).view({1, 1, 8});
   const auto ob = q->forward(big);
   auto fsq = q->layers[0]->as<xm::FsqImpl>();
   const torch::Tensor twice = fsq->bound(ob.bounded);

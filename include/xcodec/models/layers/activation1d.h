@@ -37,7 +37,10 @@ class Activation1dImpl : public torch::nn::Cloneable<Activation1dImpl>, public F
   torch::Tensor forward_reference(const torch::Tensor& x);
 
   void fold() override;
-  void unfold() override { folded_ = false; }
+  void unfold() override {
+    folded_ = false;
+    act->unfold();
+  }
   bool folded() const override { return folded_; }
 
   Activation1dOptions options;
