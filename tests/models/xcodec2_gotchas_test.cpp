@@ -218,6 +218,20 @@ TEST_F(Gotchas, Activation1dFastPathEqualsReference) {
     EXPECT_TENSOR_CLOSE(act->forward(x), want, 2e-6, 1e-5) << "folded L=" << len;
     act->unfold();
   }
+  // Chunked inference (time split into pieces with halos) gives the same result.
+  xm::Activation1dOptions small(3);
+  small.chunk_elements = 3 * 64;
+  xm::Activation1d chunked(small);
+  {
+    torch::NoGradGuard ng;
+    for (const auto& kv : act->named_parameters()) chunked->named_parameters()[kv.key()].copy_(kv.value());
+  }
+  for (const int64_t len : {64, 65, 127, 128, 130, 1000}) {
+    const torch::Tensor x = torch::randn({2, 3, len});
+    torch::NoGradGuard ng;
+    EXPECT_TENSOR_CLOSE(chunked->forward(x), act->forward_reference(x), 2e-6, 1e-5) << "L=" << len;
+    EXPECT_TENSOR_CLOSE(chunked->forward(x), act->forward(x), 0.0, 0.0) << "L=" << len;
+  }
   // Gradient flows through the fast path to alpha and beta.
   const torch::Tensor x = torch::randn({1, 3, 16});
   act->forward(x).sum().backward();
