@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "support/test_support.h"
+#include "xcodec/core/error.h"
 #include "xcodec/models/codecs/xcodec2_model.h"
 #include "xcodec/models/layers/activation1d.h"
 #include "xcodec/models/layers/istft_head.h"
@@ -59,7 +60,7 @@ TEST_F(Gotchas, FsqDoubleBoundThresholds) {
   }
   EXPECT_EQ(out.indices.item<int64_t>(), index);
   // The bound never leaves (-1.8958, 0.8116) after two applications.
-  const torch::Tensor big = torch::tensor({-100.0f, 100.0f, 0, 0, 0, 0, 0, 0}).view({1, 1, 8});
+  const torch::Tensor big = torch::tensor({-100.0f, 100.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}).view({1, 1, 8});
   const auto ob = q->forward(big);
   auto fsq = q->layers[0]->as<xm::FsqImpl>();
   const torch::Tensor twice = fsq->bound(ob.bounded);
@@ -216,6 +217,20 @@ TEST_F(Gotchas, Activation1dFastPathEqualsReference) {
     act->fold();
     EXPECT_TENSOR_CLOSE(act->forward(x), want, 2e-6, 1e-5) << "folded L=" << len;
     act->unfold();
+  }
+  // Chunked inference (time split into pieces with halos) gives the same result.
+  xm::Activation1dOptions small(3);
+  small.chunk_elements = 3 * 64;
+  xm::Activation1d chunked(small);
+  {
+    torch::NoGradGuard ng;
+    for (const auto& kv : act->named_parameters()) chunked->named_parameters()[kv.key()].copy_(kv.value());
+  }
+  for (const int64_t len : {64, 65, 127, 128, 130, 1000}) {
+    const torch::Tensor x = torch::randn({2, 3, len});
+    torch::NoGradGuard ng;
+    EXPECT_TENSOR_CLOSE(chunked->forward(x), act->forward_reference(x), 2e-6, 1e-5) << "L=" << len;
+    EXPECT_TENSOR_CLOSE(chunked->forward(x), act->forward(x), 0.0, 0.0) << "L=" << len;
   }
   // Gradient flows through the fast path to alpha and beta.
   const torch::Tensor x = torch::randn({1, 3, 16});

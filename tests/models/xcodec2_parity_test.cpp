@@ -43,11 +43,11 @@ double atol(const std::string& name) {
   return files.at(key).at("suggested_atol").get<double>();
 }
 
-torch::Tensor ref(const std::string& name) {
+torch::Tensor golden(const std::string& name) {
   return xcodec::testing::load_fixture(std::string(kDir) + name + ".npy");
 }
 
-#define EXPECT_STAGE(got, name) EXPECT_TENSOR_CLOSE((got), ref(name), atol(name), kRtol) << name
+#define EXPECT_STAGE(got, name) EXPECT_TENSOR_CLOSE((got), golden(name), atol(name), kRtol) << name
 
 class Xcodec2Parity : public xcodec::testing::SeededTest {
  protected:
@@ -76,18 +76,18 @@ TEST_F(Xcodec2Parity, ConfigMatchesFixtureShapes) {
   EXPECT_EQ(in.at("padded_samples").get<int64_t>(),
             in.at("num_samples").get<int64_t>() +
                 xm::padding_for(in.at("num_samples").get<int64_t>(), c.hop_length()));
-  EXPECT_EQ(ref("input_padded").size(2) / c.hop_length(), in.at("frames").get<int64_t>());
+  EXPECT_EQ(golden("input_padded").size(2) / c.hop_length(), in.at("frames").get<int64_t>());
 }
 
 TEST_F(Xcodec2Parity, InputPadding) {
-  const torch::Tensor wav = ref("wav");
+  const torch::Tensor wav = golden("wav");
   const torch::Tensor padded = xm::pad_for_encoding(wav.view({1, 1, -1}), model()->config.hop_length());
-  EXPECT_TENSOR_CLOSE(padded, ref("input_padded"), 0.0, 0.0);
+  EXPECT_TENSOR_CLOSE(padded, golden("input_padded"), 0.0, 0.0);
 }
 
 TEST_F(Xcodec2Parity, CodecEncoderPerLayer) {
   auto enc = model()->CodecEnc;
-  const torch::Tensor x = ref("lw_input");
+  const torch::Tensor x = golden("lw_input");
   const auto layers = enc->forward_layers(x);
   const size_t n_blocks = enc->options.up_ratios.size();
   ASSERT_EQ(layers.size(), n_blocks + 3);
@@ -102,7 +102,7 @@ TEST_F(Xcodec2Parity, Activation1dStages) {
   ASSERT_NE(block1, nullptr);
   auto unit0 = block1->block[0]->as<xm::ResidualUnitImpl>();
   auto act = unit0->block[0]->as<xm::Activation1dImpl>();
-  const torch::Tensor x = ref("lw_enc_block_0");
+  const torch::Tensor x = golden("lw_enc_block_0");
   const torch::Tensor up = act->upsample->forward(x);
   EXPECT_STAGE(up, "lw_act1d_upsampled");
   const torch::Tensor snake = act->act->forward(up);
@@ -113,38 +113,38 @@ TEST_F(Xcodec2Parity, Activation1dStages) {
 }
 
 TEST_F(Xcodec2Parity, CodecEncoderFull) {
-  EXPECT_STAGE(model()->CodecEnc->forward(ref("input_padded")), "enc_out");
+  EXPECT_STAGE(model()->CodecEnc->forward(golden("input_padded")), "enc_out");
 }
 
 TEST_F(Xcodec2Parity, SemanticEncoder) {
   auto sem = model()->SemanticEncoder_module;
-  const torch::Tensor x = ref("semantic_in").transpose(1, 2);
+  const torch::Tensor x = golden("semantic_in").transpose(1, 2);
   EXPECT_STAGE(sem->initial_conv->forward(x), "sem_enc_initial_conv");
   EXPECT_STAGE(sem->forward(x), "sem_enc_out");
 }
 
 TEST_F(Xcodec2Parity, FusionAndQuantizer) {
   auto& m = model();
-  const torch::Tensor concat = torch::cat({ref("sem_enc_out"), ref("enc_out").transpose(1, 2)}, 1);
+  const torch::Tensor concat = torch::cat({golden("sem_enc_out"), golden("enc_out").transpose(1, 2)}, 1);
   EXPECT_STAGE(concat, "concat");
-  const torch::Tensor fused = m->fc_prior->forward(ref("concat").transpose(1, 2)).transpose(1, 2);
+  const torch::Tensor fused = m->fc_prior->forward(golden("concat").transpose(1, 2)).transpose(1, 2);
   EXPECT_STAGE(fused, "fc_prior_out");
-  EXPECT_STAGE(ref("fc_prior_out").permute({0, 2, 1}), "quantizer_in");
-  const auto q = m->generator->quantize(ref("fc_prior_out"));
+  EXPECT_STAGE(golden("fc_prior_out").permute({0, 2, 1}), "quantizer_in");
+  const auto q = m->generator->quantize(golden("fc_prior_out"));
   EXPECT_STAGE(q.projected, "fsq_project_in");
   EXPECT_STAGE(q.bounded, "fsq_bounded");
   EXPECT_STAGE(q.codes, "fsq_codes_norm");
   EXPECT_EQ(q.indices.scalar_type(), torch::kInt32);
-  EXPECT_TRUE(torch::equal(q.indices.permute({0, 2, 1}).to(torch::kInt64), ref("codes")))
+  EXPECT_TRUE(torch::equal(q.indices.permute({0, 2, 1}).to(torch::kInt64), golden("codes")))
       << "codes differ";
   EXPECT_STAGE(q.quantized.permute({0, 2, 1}), "quantized");
 }
 
 TEST_F(Xcodec2Parity, DecoderStages) {
   auto& m = model();
-  const torch::Tensor post_a = m->fc_post_a->forward(ref("quantized").transpose(1, 2));
+  const torch::Tensor post_a = m->fc_post_a->forward(golden("quantized").transpose(1, 2));
   EXPECT_STAGE(post_a, "fc_post_a_out");
-  const auto s = m->generator->backbone->forward_stages(ref("fc_post_a_out"));
+  const auto s = m->generator->backbone->forward_stages(golden("fc_post_a_out"));
   EXPECT_STAGE(s.embed, "backbone_embed");
   EXPECT_STAGE(s.prior_net, "backbone_prior_net");
   ASSERT_EQ(static_cast<int64_t>(s.transformers.size()), m->config.codec_decoder.depth);
@@ -152,7 +152,7 @@ TEST_F(Xcodec2Parity, DecoderStages) {
     EXPECT_STAGE(s.transformers[i], "backbone_transformer_" + std::to_string(i));
   EXPECT_STAGE(s.post_net, "backbone_post_net");
   EXPECT_STAGE(s.out, "backbone_out");
-  const auto h = m->generator->head->forward_detailed(ref("backbone_out"));
+  const auto h = m->generator->head->forward_detailed(golden("backbone_out"));
   EXPECT_STAGE(h.mag, "head_mag");
   EXPECT_STAGE(h.phase, "head_phase");
   EXPECT_STAGE(h.audio, "wav_out");
@@ -160,35 +160,35 @@ TEST_F(Xcodec2Parity, DecoderStages) {
 
 TEST_F(Xcodec2Parity, DecodeFromCodes) {
   auto& m = model();
-  const torch::Tensor codes = ref("codes");
+  const torch::Tensor codes = golden("codes");
   EXPECT_STAGE(m->codes_to_quantized(codes).transpose(1, 2), "from_codes_quantized");
   EXPECT_STAGE(m->decode(codes), "from_codes_wav_out");
 }
 
 TEST_F(Xcodec2Parity, SemanticReconstruction) {
   auto& m = model();
-  const torch::Tensor s = m->fc_post_s->forward(ref("quantized").transpose(1, 2)).transpose(1, 2);
+  const torch::Tensor s = m->fc_post_s->forward(golden("quantized").transpose(1, 2)).transpose(1, 2);
   EXPECT_STAGE(s, "fc_post_s_out");
-  EXPECT_STAGE(m->SemanticDecoder_module->initial_conv->forward(ref("fc_post_s_out")),
+  EXPECT_STAGE(m->SemanticDecoder_module->initial_conv->forward(golden("fc_post_s_out")),
                "sem_dec_initial_conv");
-  const torch::Tensor recon = m->SemanticDecoder_module->forward(ref("fc_post_s_out"));
+  const torch::Tensor recon = m->SemanticDecoder_module->forward(golden("fc_post_s_out"));
   EXPECT_STAGE(recon, "sem_dec_out");
   const double loss =
-      torch::mse_loss(recon, ref("semantic_in").transpose(1, 2)).item<double>();
+      torch::mse_loss(recon, golden("semantic_in").transpose(1, 2)).item<double>();
   EXPECT_NEAR(loss, manifest().at("values").at("semantic_recon_loss").get<double>(), 1e-5);
 }
 
 TEST_F(Xcodec2Parity, EndToEndEncodeDecode) {
   auto& m = model();
-  const torch::Tensor wave = xm::pad_for_encoding(ref("wav").view({1, 1, -1}), m->config.hop_length());
-  const auto e = m->encode_detailed(wave, ref("semantic_in"));
+  const torch::Tensor wave = xm::pad_for_encoding(golden("wav").view({1, 1, -1}), m->config.hop_length());
+  const auto e = m->encode_detailed(wave, golden("semantic_in"));
   EXPECT_STAGE(e.acoustic, "enc_out");
   EXPECT_STAGE(e.semantic, "sem_enc_out");
   EXPECT_STAGE(e.concat, "concat");
   EXPECT_STAGE(e.fused, "fc_prior_out");
-  ASSERT_TRUE(torch::equal(e.codes.to(torch::kInt64), ref("codes"))) << "codes differ";
+  ASSERT_TRUE(torch::equal(e.codes.to(torch::kInt64), golden("codes"))) << "codes differ";
   EXPECT_STAGE(e.quantized, "quantized");
-  EXPECT_TRUE(torch::equal(m->encode(wave, ref("semantic_in")), e.codes));
+  EXPECT_TRUE(torch::equal(m->encode(wave, golden("semantic_in")), e.codes));
   EXPECT_STAGE(m->decode(e.codes), "wav_out");
   EXPECT_EQ(m->decode(e.codes).size(2), wave.size(2));
 }
@@ -201,9 +201,9 @@ TEST(Xcodec2TrainingParity, ForwardMatchesFixture) {
   xm::CodecModel m(config, true);
   m->load_weights(fixture_path(std::string(kDir) + "model.safetensors"));
   m->eval();  // dropout off so the output is deterministic
-  const torch::Tensor wave = ref("input_padded");
-  const auto out = m->forward(wave, ref("semantic_in"));
-  EXPECT_TRUE(torch::equal(out.codes.to(torch::kInt64), ref("codes")));
+  const torch::Tensor wave = golden("input_padded");
+  const auto out = m->forward(wave, golden("semantic_in"));
+  EXPECT_TRUE(torch::equal(out.codes.to(torch::kInt64), golden("codes")));
   EXPECT_STAGE(out.quantized.detach(), "quantized");
   EXPECT_STAGE(out.semantic_recon.detach(), "sem_dec_out");
   EXPECT_STAGE(out.recon.detach(), "wav_out");

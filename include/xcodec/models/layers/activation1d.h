@@ -4,9 +4,9 @@
 /// `upsample.filter`, `downsample.lowpass.filter`.
 ///
 /// `forward` uses an equivalent polyphase formulation that never materialises the 2x signal
-/// as one interleaved tensor: the upsampler's even and odd output phases are two 7-tap
-/// depthwise convolutions of the input, and the downsampler is one grouped convolution over
-/// both phases (see activation1d.cpp). `forward_reference` runs the literal original ops.
+/// as one interleaved tensor: the upsampler's even and odd output phases and the downsampler's
+/// two phase contributions are 7-tap depthwise convolutions (see activation1d.cpp).
+/// `forward_reference` runs the literal original ops.
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
@@ -20,6 +20,10 @@ namespace xcodec::models {
 struct Activation1dOptions {
   explicit Activation1dOptions(int64_t channels) : channels(channels) {}
   int64_t channels;  ///< C
+  /// Without gradient recording, time is processed in chunks of about this many C·L
+  /// elements so that the 2x-rate temporaries stay in cache (0 = never chunk). The result
+  /// does not depend on it.
+  int64_t chunk_elements = 1 << 17;
 };
 
 class Activation1dImpl : public torch::nn::Cloneable<Activation1dImpl>, public Foldable {
@@ -37,7 +41,10 @@ class Activation1dImpl : public torch::nn::Cloneable<Activation1dImpl>, public F
   torch::Tensor forward_reference(const torch::Tensor& x);
 
   void fold() override;
-  void unfold() override { folded_ = false; }
+  void unfold() override {
+    folded_ = false;
+    act->unfold();
+  }
   bool folded() const override { return folded_; }
 
   Activation1dOptions options;
@@ -47,12 +54,15 @@ class Activation1dImpl : public torch::nn::Cloneable<Activation1dImpl>, public F
 
  private:
   struct Polyphase {
-    torch::Tensor up_weight;    ///< [2C, 1, 7]
-    torch::Tensor down_weight;  ///< [C, 2, 7]
+    torch::Tensor up_weight;    ///< [2C, 1, 7]: even-phase taps (C rows), odd-phase taps
+    torch::Tensor down_weight;  ///< [2C, 1, 7]: taps on the even phase, on the odd phase
     torch::Tensor scale;        ///< [1, 2C, 1]
     torch::Tensor inv_beta;     ///< [1, 2C, 1]
   };
   Polyphase polyphase() const;
+  /// Output samples [i0, i1) of the fast path (halo and edge padding handled).
+  torch::Tensor forward_span(const torch::Tensor& x, const Polyphase& p, int64_t i0,
+                             int64_t i1) const;
   bool folded_ = false;
   Polyphase cache_;  ///< buffers "_up_weight", "_down_weight", "_scale2", "_inv_beta2"
 };
