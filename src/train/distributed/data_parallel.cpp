@@ -102,7 +102,7 @@ double DataParallel::mean(double local) {
 
 namespace {
 std::atomic<int> g_forward_signal{0};
-extern "C" void remember_signal(int sig) { g_forward_signal.store(sig); }
+void remember_signal(int sig) { g_forward_signal.store(sig); }
 }  // namespace
 
 int launch_data_parallel(const std::vector<std::string>& argv, int world_size) {
