@@ -8,9 +8,7 @@
 
 namespace xcodec::models {
 
-VocosBackboneImpl::VocosBackboneImpl(VocosBackboneOptions options_) : options(options_) {
-  reset();
-}
+VocosBackboneImpl::VocosBackboneImpl(VocosBackboneOptions options_) : options(options_) { reset(); }
 
 void VocosBackboneImpl::reset() {
   const int64_t c = options.hidden_dim;
@@ -19,8 +17,7 @@ void VocosBackboneImpl::reset() {
                       " must equal hidden_dim / heads = " + std::to_string(c) + " / " +
                       std::to_string(options.heads));
   }
-  embed = register_module("embed",
-                          torch::nn::Conv1d(torch::nn::Conv1dOptions(c, c, 7).padding(3)));
+  embed = register_module("embed", torch::nn::Conv1d(torch::nn::Conv1dOptions(c, c, 7).padding(3)));
   {
     torch::NoGradGuard no_grad;
     embed->weight.normal_(0.0, 0.02).clamp_(-2.0, 2.0);  // trunc_normal(0.02) as the original

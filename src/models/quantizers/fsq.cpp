@@ -29,8 +29,7 @@ void FsqImpl::reset() {
 
 void FsqImpl::pretty_print(std::ostream& stream) const {
   stream << "xcodec::models::FSQ(levels=[";
-  for (size_t i = 0; i < options.levels.size(); ++i)
-    stream << (i ? ", " : "") << options.levels[i];
+  for (size_t i = 0; i < options.levels.size(); ++i) stream << (i ? ", " : "") << options.levels[i];
   stream << "])";
 }
 
@@ -61,8 +60,8 @@ torch::Tensor FsqImpl::codes_to_indices(const torch::Tensor& codes) const {
 
 torch::Tensor FsqImpl::indices_to_codes(const torch::Tensor& indices) const {
   const torch::Tensor idx = indices.to(torch::kInt64).unsqueeze(-1);
-  const torch::Tensor level_idx =
-      torch::remainder(torch::floor_divide(idx, basis_.to(torch::kInt64)), levels_.to(torch::kInt64));
+  const torch::Tensor level_idx = torch::remainder(
+      torch::floor_divide(idx, basis_.to(torch::kInt64)), levels_.to(torch::kInt64));
   return (level_idx - half_width_) / half_width_;
 }
 
