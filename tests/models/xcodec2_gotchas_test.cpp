@@ -134,9 +134,13 @@ TEST_F(Gotchas, RopeActsOnHeadAxis) {
   // Head 0 is not rotated at all.
   EXPECT_TENSOR_CLOSE(y[0][0], x[0][0], 0.0, 0.0);
   // Attention output is the same with and without the rotation.
-  xm::SelfAttention with(xm::TransformerBlockOptions(32, h),
-                         xm::RotaryEmbedding(xm::RotaryEmbeddingOptions(8, h)));
-  xm::SelfAttention without(xm::TransformerBlockOptions(32, h), xm::RotaryEmbedding(nullptr));
+  xm::TransformerBlockOptions with_rope(32, h);
+  xm::TransformerBlockOptions no_rope = with_rope;
+  no_rope.rope = false;
+  xm::SelfAttention with(with_rope);
+  xm::SelfAttention without(no_rope);
+  ASSERT_TRUE(with->rotary);
+  ASSERT_FALSE(without->rotary);
   {
     torch::NoGradGuard ng;
     without->c_attn->weight.copy_(with->c_attn->weight);
@@ -278,6 +282,28 @@ TEST_F(Gotchas, EncodeChecksShapes) {
   EXPECT_TENSOR_CLOSE(e.concat.narrow(1, 0, m->config.semantic.code_dim), e.semantic, 0.0, 0.0);
   EXPECT_EQ(e.codes.sizes(), (std::vector<int64_t>{2, 1, 3}));
   EXPECT_EQ(m->decode(e.codes).sizes(), (std::vector<int64_t>{2, 1, hop * 3}));
+}
+
+}  // namespace
+
+namespace {
+
+// clone() (used for data-parallel replicas) gives an independent model with equal outputs.
+TEST(Xcodec2Clone, CloneIsIndependentAndEqual) {
+  torch::manual_seed(5);
+  xm::CodecModel m(xm::XCodec2Config::preset("tiny"));
+  m->eval();
+  auto copy = std::dynamic_pointer_cast<xm::CodecModelImpl>(m->clone());
+  ASSERT_TRUE(copy);
+  const int64_t hop = m->config.hop_length();
+  const torch::Tensor wave = torch::randn({1, 1, hop * 4});
+  const torch::Tensor sem = torch::randn({1, 4, m->config.semantic.hidden_size});
+  torch::NoGradGuard ng;
+  const auto a = m->forward(wave, sem);
+  const auto b = copy->forward(wave, sem);
+  EXPECT_TENSOR_CLOSE(b.recon, a.recon, 0.0, 0.0);
+  copy->fc_prior->bias.add_(1.0);
+  EXPECT_FALSE(torch::equal(copy->fc_prior->bias, m->fc_prior->bias));
 }
 
 }  // namespace

@@ -32,12 +32,9 @@ void VocosBackboneImpl::reset() {
     post->push_back(ResnetBlock(ro));
   }
   prior_net = register_module("prior_net", prior);
-  // Positions are head indices (see rotary_embedding.h), so the table has `heads` rows.
-  rotary = register_module(
-      "_rotary", RotaryEmbedding(RotaryEmbeddingOptions(options.pos_meb_dim, options.heads)));
   torch::nn::Sequential blocks;
   for (int64_t i = 0; i < options.depth; ++i)
-    blocks->push_back(TransformerBlock(TransformerBlockOptions(c, options.heads), rotary));
+    blocks->push_back(TransformerBlock(TransformerBlockOptions(c, options.heads)));
   transformers = register_module("transformers", blocks);
   final_layer_norm = register_module(
       "final_layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c}).eps(1e-6)));

@@ -10,8 +10,6 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
-#include "xcodec/models/layers/rotary_embedding.h"
-
 namespace xcodec::models {
 
 struct VocosBackboneOptions {
@@ -47,7 +45,6 @@ class VocosBackboneImpl : public torch::nn::Cloneable<VocosBackboneImpl> {
   torch::nn::Sequential transformers{nullptr};
   torch::nn::Sequential post_net{nullptr};
   torch::nn::LayerNorm final_layer_norm{nullptr};
-  RotaryEmbedding rotary{nullptr};  ///< shared by all blocks; registered as "_rotary"
 };
 TORCH_MODULE(VocosBackbone);
 
