@@ -40,8 +40,8 @@ TEST(Xcodec2Config, YamlRoundTrip) {
 }
 
 TEST(Xcodec2Config, FixtureJsonEqualsSmallPreset) {
-  const auto c = xm::XCodec2Config::from_json_file(
-      xcodec::testing::fixture_path("xcodec2-small/config.json"));
+  const auto c =
+      xm::XCodec2Config::from_json_file(xcodec::testing::fixture_path("xcodec2-small/config.json"));
   EXPECT_EQ(c, xm::XCodec2Config::preset("xcodec2-small"));
 }
 

@@ -60,7 +60,8 @@ TEST_F(Gotchas, FsqDoubleBoundThresholds) {
   }
   EXPECT_EQ(out.indices.item<int64_t>(), index);
   // The bound never leaves (-1.8958, 0.8116) after two applications.
-  const torch::Tensor big = torch::tensor({-100.0f, 100.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}).view({1, 1, 8});
+  const torch::Tensor big =
+      torch::tensor({-100.0f, 100.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}).view({1, 1, 8});
   const auto ob = q->forward(big);
   auto fsq = q->layers[0]->as<xm::FsqImpl>();
   const torch::Tensor twice = fsq->bound(ob.bounded);
@@ -123,16 +124,23 @@ TEST_F(Gotchas, RopeActsOnHeadAxis) {
       const double theta = std::pow(10000.0, -2.0 * i / d) * head;
       const double a = v[2 * i].item<double>(), b = v[2 * i + 1].item<double>();
       for (int64_t step = 0; step < t; ++step) {
-        EXPECT_NEAR(y[0][head][step][2 * i].item<double>(), a * std::cos(theta) - b * std::sin(theta), 1e-5);
-        EXPECT_NEAR(y[0][head][step][2 * i + 1].item<double>(), b * std::cos(theta) + a * std::sin(theta), 1e-5);
+        EXPECT_NEAR(y[0][head][step][2 * i].item<double>(),
+                    a * std::cos(theta) - b * std::sin(theta), 1e-5);
+        EXPECT_NEAR(y[0][head][step][2 * i + 1].item<double>(),
+                    b * std::cos(theta) + a * std::sin(theta), 1e-5);
       }
     }
   }
   // Head 0 is not rotated at all.
   EXPECT_TENSOR_CLOSE(y[0][0], x[0][0], 0.0, 0.0);
   // Attention output is the same with and without the rotation.
-  xm::SelfAttention with(xm::TransformerBlockOptions(32, h), xm::RotaryEmbedding(xm::RotaryEmbeddingOptions(8, h)));
-  xm::SelfAttention without(xm::TransformerBlockOptions(32, h), xm::RotaryEmbedding(nullptr));
+  xm::TransformerBlockOptions with_rope(32, h);
+  xm::TransformerBlockOptions no_rope = with_rope;
+  no_rope.rope = false;
+  xm::SelfAttention with(with_rope);
+  xm::SelfAttention without(no_rope);
+  ASSERT_TRUE(with->rotary);
+  ASSERT_FALSE(without->rotary);
   {
     torch::NoGradGuard ng;
     without->c_attn->weight.copy_(with->c_attn->weight);
@@ -166,7 +174,8 @@ TEST_F(Gotchas, IstftSamePadding) {
   // Analysis with the same framing: frame t covers samples [hop·t − pad, hop·t − pad + n_fft).
   const int64_t frames = 10;
   const torch::Tensor signal = torch::randn({1, hop * frames}, torch::kFloat64).to(torch::kFloat32);
-  const torch::Tensor padded = torch::nn::functional::pad(signal, torch::nn::functional::PadFuncOptions({24, 24}));
+  const torch::Tensor padded =
+      torch::nn::functional::pad(signal, torch::nn::functional::PadFuncOptions({24, 24}));
   const torch::Tensor fr = padded.unfold(1, n_fft, hop) * istft->window;  // [1, T, n_fft]
   const torch::Tensor spec = torch::fft::rfft(fr, n_fft, -1).transpose(1, 2);
   ASSERT_EQ(spec.size(2), frames);
@@ -224,7 +233,8 @@ TEST_F(Gotchas, Activation1dFastPathEqualsReference) {
   xm::Activation1d chunked(small);
   {
     torch::NoGradGuard ng;
-    for (const auto& kv : act->named_parameters()) chunked->named_parameters()[kv.key()].copy_(kv.value());
+    for (const auto& kv : act->named_parameters())
+      chunked->named_parameters()[kv.key()].copy_(kv.value());
   }
   for (const int64_t len : {64, 65, 127, 128, 130, 1000}) {
     const torch::Tensor x = torch::randn({2, 3, len});
@@ -272,6 +282,28 @@ TEST_F(Gotchas, EncodeChecksShapes) {
   EXPECT_TENSOR_CLOSE(e.concat.narrow(1, 0, m->config.semantic.code_dim), e.semantic, 0.0, 0.0);
   EXPECT_EQ(e.codes.sizes(), (std::vector<int64_t>{2, 1, 3}));
   EXPECT_EQ(m->decode(e.codes).sizes(), (std::vector<int64_t>{2, 1, hop * 3}));
+}
+
+}  // namespace
+
+namespace {
+
+// clone() (used for data-parallel replicas) gives an independent model with equal outputs.
+TEST(Xcodec2Clone, CloneIsIndependentAndEqual) {
+  torch::manual_seed(5);
+  xm::CodecModel m(xm::XCodec2Config::preset("tiny"));
+  m->eval();
+  auto copy = std::dynamic_pointer_cast<xm::CodecModelImpl>(m->clone());
+  ASSERT_TRUE(copy);
+  const int64_t hop = m->config.hop_length();
+  const torch::Tensor wave = torch::randn({1, 1, hop * 4});
+  const torch::Tensor sem = torch::randn({1, 4, m->config.semantic.hidden_size});
+  torch::NoGradGuard ng;
+  const auto a = m->forward(wave, sem);
+  const auto b = copy->forward(wave, sem);
+  EXPECT_TENSOR_CLOSE(b.recon, a.recon, 0.0, 0.0);
+  copy->fc_prior->bias.add_(1.0);
+  EXPECT_FALSE(torch::equal(copy->fc_prior->bias, m->fc_prior->bias));
 }
 
 }  // namespace

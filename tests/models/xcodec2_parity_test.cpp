@@ -53,9 +53,11 @@ class Xcodec2Parity : public xcodec::testing::SeededTest {
  protected:
   static xm::CodecModel& model() {
     static xm::CodecModel m = [] {
-      const auto config = xm::XCodec2Config::from_json_file(fixture_path(std::string(kDir) + "config.json"));
+      const auto config =
+          xm::XCodec2Config::from_json_file(fixture_path(std::string(kDir) + "config.json"));
       xm::CodecModel model(config, /*with_training_heads=*/true);
-      const auto report = model->load_weights(fixture_path(std::string(kDir) + "model.safetensors"));
+      const auto report =
+          model->load_weights(fixture_path(std::string(kDir) + "model.safetensors"));
       EXPECT_TRUE(report.ok()) << report.summary();
       EXPECT_TRUE(report.missing_optional.empty());
       model->prepare_for_inference();
@@ -81,7 +83,8 @@ TEST_F(Xcodec2Parity, ConfigMatchesFixtureShapes) {
 
 TEST_F(Xcodec2Parity, InputPadding) {
   const torch::Tensor wav = golden("wav");
-  const torch::Tensor padded = xm::pad_for_encoding(wav.view({1, 1, -1}), model()->config.hop_length());
+  const torch::Tensor padded =
+      xm::pad_for_encoding(wav.view({1, 1, -1}), model()->config.hop_length());
   EXPECT_TENSOR_CLOSE(padded, golden("input_padded"), 0.0, 0.0);
 }
 
@@ -91,7 +94,8 @@ TEST_F(Xcodec2Parity, CodecEncoderPerLayer) {
   const auto layers = enc->forward_layers(x);
   const size_t n_blocks = enc->options.up_ratios.size();
   ASSERT_EQ(layers.size(), n_blocks + 3);
-  for (size_t i = 0; i <= n_blocks; ++i) EXPECT_STAGE(layers[i], "lw_enc_block_" + std::to_string(i));
+  for (size_t i = 0; i <= n_blocks; ++i)
+    EXPECT_STAGE(layers[i], "lw_enc_block_" + std::to_string(i));
   EXPECT_STAGE(layers[n_blocks + 1], "lw_enc_final_act");
   EXPECT_STAGE(layers[n_blocks + 2], "lw_enc_out");
 }
@@ -125,9 +129,11 @@ TEST_F(Xcodec2Parity, SemanticEncoder) {
 
 TEST_F(Xcodec2Parity, FusionAndQuantizer) {
   auto& m = model();
-  const torch::Tensor concat = torch::cat({golden("sem_enc_out"), golden("enc_out").transpose(1, 2)}, 1);
+  const torch::Tensor concat =
+      torch::cat({golden("sem_enc_out"), golden("enc_out").transpose(1, 2)}, 1);
   EXPECT_STAGE(concat, "concat");
-  const torch::Tensor fused = m->fc_prior->forward(golden("concat").transpose(1, 2)).transpose(1, 2);
+  const torch::Tensor fused =
+      m->fc_prior->forward(golden("concat").transpose(1, 2)).transpose(1, 2);
   EXPECT_STAGE(fused, "fc_prior_out");
   EXPECT_STAGE(golden("fc_prior_out").permute({0, 2, 1}), "quantizer_in");
   const auto q = m->generator->quantize(golden("fc_prior_out"));
@@ -167,20 +173,21 @@ TEST_F(Xcodec2Parity, DecodeFromCodes) {
 
 TEST_F(Xcodec2Parity, SemanticReconstruction) {
   auto& m = model();
-  const torch::Tensor s = m->fc_post_s->forward(golden("quantized").transpose(1, 2)).transpose(1, 2);
+  const torch::Tensor s =
+      m->fc_post_s->forward(golden("quantized").transpose(1, 2)).transpose(1, 2);
   EXPECT_STAGE(s, "fc_post_s_out");
   EXPECT_STAGE(m->SemanticDecoder_module->initial_conv->forward(golden("fc_post_s_out")),
                "sem_dec_initial_conv");
   const torch::Tensor recon = m->SemanticDecoder_module->forward(golden("fc_post_s_out"));
   EXPECT_STAGE(recon, "sem_dec_out");
-  const double loss =
-      torch::mse_loss(recon, golden("semantic_in").transpose(1, 2)).item<double>();
+  const double loss = torch::mse_loss(recon, golden("semantic_in").transpose(1, 2)).item<double>();
   EXPECT_NEAR(loss, manifest().at("values").at("semantic_recon_loss").get<double>(), 1e-5);
 }
 
 TEST_F(Xcodec2Parity, EndToEndEncodeDecode) {
   auto& m = model();
-  const torch::Tensor wave = xm::pad_for_encoding(golden("wav").view({1, 1, -1}), m->config.hop_length());
+  const torch::Tensor wave =
+      xm::pad_for_encoding(golden("wav").view({1, 1, -1}), m->config.hop_length());
   const auto e = m->encode_detailed(wave, golden("semantic_in"));
   EXPECT_STAGE(e.acoustic, "enc_out");
   EXPECT_STAGE(e.semantic, "sem_enc_out");

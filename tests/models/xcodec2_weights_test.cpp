@@ -31,7 +31,8 @@ std::map<std::string, Shape> spec_key_table(bool lightning, bool with_semantic_m
     t[p + ".downsample.lowpass.filter"] = {1, 1, 12};
   };
   conv("CodecEnc.conv_blocks.0", 48, 1, 7);
-  const std::vector<std::pair<int64_t, int64_t>> cs = {{48, 2}, {96, 2}, {192, 4}, {384, 4}, {768, 5}};
+  const std::vector<std::pair<int64_t, int64_t>> cs = {
+      {48, 2}, {96, 2}, {192, 4}, {384, 4}, {768, 5}};
   for (int i = 1; i <= 5; ++i) {
     const auto [c, s] = cs[i - 1];
     const std::string b = "CodecEnc.conv_blocks." + std::to_string(i) + ".block.";
@@ -139,7 +140,8 @@ std::map<std::string, Shape> spec_key_table(bool lightning, bool with_semantic_m
 
 std::map<std::string, Shape> model_key_table(const torch::nn::Module& m) {
   std::map<std::string, Shape> t;
-  for (const auto& [k, v] : xm::persistent_state(m)) t[k] = Shape(v.sizes().begin(), v.sizes().end());
+  for (const auto& [k, v] : xm::persistent_state(m))
+    t[k] = Shape(v.sizes().begin(), v.sizes().end());
   return t;
 }
 
@@ -234,7 +236,8 @@ TEST(Xcodec2Weights, ReleasedKeyTableLoadsIntoDefaultConfig) {
   EXPECT_EQ(m->generator->head->istft->window[7].item<float>(), 0.25f);
   // The Lightning layout (training heads included) loads completely.
   std::map<std::string, torch::Tensor> lightning;
-  for (const auto& [k, s] : spec_key_table(true, false)) lightning[k] = torch::full({1}, 0.5f).expand(s);
+  for (const auto& [k, s] : spec_key_table(true, false))
+    lightning[k] = torch::full({1}, 0.5f).expand(s);
   const auto r2 = m->load_weights(xm::MapSource(lightning));
   EXPECT_TRUE(r2.ok()) << r2.summary();
   EXPECT_EQ(r2.loaded.size(), 388u);
@@ -257,7 +260,8 @@ TEST(Xcodec2Weights, StrictReportNamesMissingUnexpectedAndMisshapedKeys) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("missing: fc_prior.bias"), std::string::npos) << msg;
     EXPECT_NE(msg.find("unexpected: generator.bogus.weight"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("fc_post_a.weight: file [3, 3] vs model [32, 24]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("fc_post_a.weight: file [3, 3] vs model [32, 24]"), std::string::npos)
+        << msg;
     EXPECT_EQ(msg.find("_levels"), std::string::npos) << msg;
     EXPECT_EQ(msg.find("semantic_model"), std::string::npos) << msg;
   }

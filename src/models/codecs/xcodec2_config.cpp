@@ -16,9 +16,14 @@ namespace {
 
 // Keys of the original config that create nothing (spec G22); accepted and ignored.
 const std::set<std::string> kIgnoredEncoderKeys = {"depth", "heads", "pos_meb_dim"};
-const std::set<std::string> kIgnoredDecoderKeys = {
-    "ngf", "up_ratios", "dilations", "vq_commit_weight", "vq_weight_init",
-    "vq_full_commit_loss", "codebook_size", "codebook_dim"};
+const std::set<std::string> kIgnoredDecoderKeys = {"ngf",
+                                                   "up_ratios",
+                                                   "dilations",
+                                                   "vq_commit_weight",
+                                                   "vq_weight_init",
+                                                   "vq_full_commit_loss",
+                                                   "codebook_size",
+                                                   "codebook_dim"};
 
 void require(bool ok, const std::string& key, const std::string& what) {
   if (!ok) throw ConfigError("model config: " + key + " " + what);
@@ -73,9 +78,9 @@ void XCodec2Config::validate() const {
           "codec_decoder.pos_meb_dim", "must equal hidden_dim / heads and be even");
   require(d.hop_length > 0 && d.hop_length % 2 == 0, "codec_decoder.hop_length",
           "must be a positive even number");
-  require(d.hop_length == e.hop_length(), "codec_decoder.hop_length",
-          "must equal the product of codec_encoder.up_ratios (" + std::to_string(e.hop_length()) +
-              ")");
+  require(
+      d.hop_length == e.hop_length(), "codec_decoder.hop_length",
+      "must equal the product of codec_encoder.up_ratios (" + std::to_string(e.hop_length()) + ")");
   require(d.vq_dim > 0, "codec_decoder.vq_dim", "must be > 0");
   require(d.vq_num_quantizers >= 1, "codec_decoder.vq_num_quantizers", "must be >= 1");
   check_positive_list(d.levels, "codec_decoder.levels");
@@ -224,7 +229,8 @@ XCodec2Config XCodec2Config::from_json_file(const std::string& path) {
     o.pos_meb_dim = at(d, "pos_meb_dim").get<int64_t>();
     o.hop_length = at(d, "hop_length").get<int64_t>();
     o.vq_dim = at(d, "vq_dim").get<int64_t>();
-    if (d.contains("vq_num_quantizers")) o.vq_num_quantizers = d.at("vq_num_quantizers").get<int64_t>();
+    if (d.contains("vq_num_quantizers"))
+      o.vq_num_quantizers = d.at("vq_num_quantizers").get<int64_t>();
     if (d.contains("n_fft") && d.at("n_fft").get<int64_t>() != o.n_fft()) {
       throw ConfigError(path + ": codec_decoder.n_fft must be 4 * hop_length");
     }
@@ -240,7 +246,8 @@ XCodec2Config XCodec2Config::from_json_file(const std::string& path) {
     if (s.contains("SemanticEncoder")) {
       const auto& se = s.at("SemanticEncoder");
       if (se.contains("code_dim")) c.semantic.code_dim = se.at("code_dim").get<int64_t>();
-      if (se.contains("encode_channels")) c.semantic.channels = se.at("encode_channels").get<int64_t>();
+      if (se.contains("encode_channels"))
+        c.semantic.channels = se.at("encode_channels").get<int64_t>();
       if (se.contains("kernel_size")) c.semantic.kernel_size = se.at("kernel_size").get<int64_t>();
     }
   } catch (const nlohmann::json::exception& e) {
@@ -250,7 +257,9 @@ XCodec2Config XCodec2Config::from_json_file(const std::string& path) {
   return c;
 }
 
-std::vector<std::string> XCodec2Config::preset_names() { return {"xcodec2", "xcodec2-small", "tiny"}; }
+std::vector<std::string> XCodec2Config::preset_names() {
+  return {"xcodec2", "xcodec2-small", "tiny"};
+}
 
 XCodec2Config XCodec2Config::preset(const std::string& name) {
   XCodec2Config c;

@@ -40,9 +40,9 @@ void CodecModelImpl::reset() {
         "SemanticDecoder_module",
         make_semantic_decoder(s.code_dim, s.hidden_size, s.channels, s.kernel_size));
   }
-  SemanticEncoder_module = register_module(
-      "SemanticEncoder_module",
-      make_semantic_encoder(s.hidden_size, s.code_dim, s.channels, s.kernel_size));
+  SemanticEncoder_module =
+      register_module("SemanticEncoder_module",
+                      make_semantic_encoder(s.hidden_size, s.code_dim, s.channels, s.kernel_size));
 }
 
 void CodecModelImpl::pretty_print(std::ostream& stream) const {
@@ -165,7 +165,8 @@ CodecModel load_codec_model(const std::string& path, const XCodec2Config& fallba
   const auto file = io::SafetensorsFile::open(path);
   XCodec2Config config = fallback;
   const auto& meta = file->metadata();
-  if (const auto it = meta.find(kMetaModel); it != meta.end() && it->second != CodecModelImpl::kName) {
+  if (const auto it = meta.find(kMetaModel);
+      it != meta.end() && it->second != CodecModelImpl::kName) {
     throw CheckpointError(path + ": holds model '" + it->second + "', not '" +
                           CodecModelImpl::kName + "'");
   }

@@ -8,9 +8,7 @@
 
 namespace xcodec::models {
 
-VocosBackboneImpl::VocosBackboneImpl(VocosBackboneOptions options_) : options(options_) {
-  reset();
-}
+VocosBackboneImpl::VocosBackboneImpl(VocosBackboneOptions options_) : options(options_) { reset(); }
 
 void VocosBackboneImpl::reset() {
   const int64_t c = options.hidden_dim;
@@ -19,8 +17,7 @@ void VocosBackboneImpl::reset() {
                       " must equal hidden_dim / heads = " + std::to_string(c) + " / " +
                       std::to_string(options.heads));
   }
-  embed = register_module("embed",
-                          torch::nn::Conv1d(torch::nn::Conv1dOptions(c, c, 7).padding(3)));
+  embed = register_module("embed", torch::nn::Conv1d(torch::nn::Conv1dOptions(c, c, 7).padding(3)));
   {
     torch::NoGradGuard no_grad;
     embed->weight.normal_(0.0, 0.02).clamp_(-2.0, 2.0);  // trunc_normal(0.02) as the original
@@ -35,12 +32,9 @@ void VocosBackboneImpl::reset() {
     post->push_back(ResnetBlock(ro));
   }
   prior_net = register_module("prior_net", prior);
-  // Positions are head indices (see rotary_embedding.h), so the table has `heads` rows.
-  rotary = register_module(
-      "_rotary", RotaryEmbedding(RotaryEmbeddingOptions(options.pos_meb_dim, options.heads)));
   torch::nn::Sequential blocks;
   for (int64_t i = 0; i < options.depth; ++i)
-    blocks->push_back(TransformerBlock(TransformerBlockOptions(c, options.heads), rotary));
+    blocks->push_back(TransformerBlock(TransformerBlockOptions(c, options.heads)));
   transformers = register_module("transformers", blocks);
   final_layer_norm = register_module(
       "final_layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c}).eps(1e-6)));

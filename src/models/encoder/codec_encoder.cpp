@@ -43,8 +43,8 @@ void CodecEncoderImpl::reset() {
 }
 
 void CodecEncoderImpl::pretty_print(std::ostream& stream) const {
-  stream << "xcodec::models::CodecEncoder(ngf=" << options.ngf
-         << ", hop=" << options.hop_length() << ", hidden_dim=" << options.hidden_dim << ")";
+  stream << "xcodec::models::CodecEncoder(ngf=" << options.ngf << ", hop=" << options.hop_length()
+         << ", hidden_dim=" << options.hidden_dim << ")";
 }
 
 namespace {

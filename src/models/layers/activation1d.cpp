@@ -58,8 +58,7 @@ Activation1dImpl::Polyphase Activation1dImpl::polyphase() const {
   const torch::Tensor down_o = torch::cat({fd.index_select(0, torch::arange(0, 12, 2, idx)), zero});
   Polyphase p;
   p.up_weight = torch::cat({up_even.expand({c, 7}), up_odd.expand({c, 7})}).view({2 * c, 1, 7});
-  p.down_weight =
-      torch::cat({down_e.expand({c, 7}), down_o.expand({c, 7})}).view({2 * c, 1, 7});
+  p.down_weight = torch::cat({down_e.expand({c, 7}), down_o.expand({c, 7})}).view({2 * c, 1, 7});
   p.scale = act->scale().repeat({1, 2, 1});
   p.inv_beta = act->inv_beta().repeat({1, 2, 1});
   return p;
@@ -83,8 +82,8 @@ void Activation1dImpl::fold() {
   folded_ = true;
 }
 
-torch::Tensor Activation1dImpl::forward_span(const torch::Tensor& x, const Polyphase& p,
-                                             int64_t i0, int64_t i1) const {
+torch::Tensor Activation1dImpl::forward_span(const torch::Tensor& x, const Polyphase& p, int64_t i0,
+                                             int64_t i1) const {
   const int64_t b = x.size(0);
   const int64_t c = options.channels;
   const int64_t l = x.size(2);
@@ -97,7 +96,8 @@ torch::Tensor Activation1dImpl::forward_span(const torch::Tensor& x, const Polyp
   const int64_t a1 = s1 + 3;
   std::vector<torch::Tensor> parts;
   if (a0 < 0) parts.push_back(x.narrow(2, 0, 1).expand({b, c, -a0}));
-  parts.push_back(x.narrow(2, std::max<int64_t>(0, a0), std::min(l, a1) - std::max<int64_t>(0, a0)));
+  parts.push_back(
+      x.narrow(2, std::max<int64_t>(0, a0), std::min(l, a1) - std::max<int64_t>(0, a0)));
   if (a1 > l) parts.push_back(x.narrow(2, l - 1, 1).expand({b, c, a1 - l}));
   const torch::Tensor xq = torch::cat(parts, 2);
   const torch::Tensor xq2 = torch::cat({xq, xq}, 1);  // [B, 2C, s1-s0+6]
@@ -115,7 +115,8 @@ torch::Tensor Activation1dImpl::forward_span(const torch::Tensor& x, const Polyp
     parts.push_back(torch::cat({last, last}, 1).expand({b, 2 * c, i1 + 3 - s1}));
   }
   const torch::Tensor sp = parts.size() == 1 ? s : torch::cat(parts, 2);
-  const torch::Tensor y = torch::conv1d(sp, p.down_weight, torch::Tensor(), kOne, kZero, kOne, 2 * c);
+  const torch::Tensor y =
+      torch::conv1d(sp, p.down_weight, torch::Tensor(), kOne, kZero, kOne, 2 * c);
   return y.narrow(1, 0, c) + y.narrow(1, c, c);
 }
 

@@ -30,8 +30,8 @@ torch::Tensor IstftImpl::envelope_direct(int64_t frames) const {
   const int64_t total = (frames - 1) * options.hop_length + options.n_fft;
   const torch::Tensor wsq = window.square().expand({1, frames, -1}).transpose(1, 2);
   const torch::Tensor env =
-      F::fold(wsq, F::FoldFuncOptions({1, total}, {1, options.n_fft})
-                       .stride({1, options.hop_length}))
+      F::fold(wsq,
+              F::FoldFuncOptions({1, total}, {1, options.n_fft}).stride({1, options.hop_length}))
           .reshape({total});
   return env.narrow(0, pad(), total - 2 * pad());
 }
@@ -76,8 +76,8 @@ torch::Tensor IstftImpl::forward(const torch::Tensor& spec) {
   torch::Tensor ifft = torch::fft::irfft(spec, options.n_fft, /*dim=*/1, "backward");
   ifft = ifft * window.view({1, -1, 1});
   const torch::Tensor y =
-      F::fold(ifft, F::FoldFuncOptions({1, total}, {1, options.n_fft})
-                        .stride({1, options.hop_length}))
+      F::fold(ifft,
+              F::FoldFuncOptions({1, total}, {1, options.n_fft}).stride({1, options.hop_length}))
           .view({spec.size(0), total})
           .narrow(1, pad(), total - 2 * pad());
   return y / envelope(frames);
@@ -105,7 +105,8 @@ IstftHeadOutput IstftHeadImpl::forward_detailed(const torch::Tensor& x) {
   IstftHeadOutput o;
   o.mag = torch::clamp_max(torch::exp(pred.narrow(1, 0, bins)), options.mag_max);
   o.phase = pred.narrow(1, bins, bins);
-  const torch::Tensor spec = torch::complex(o.mag * torch::cos(o.phase), o.mag * torch::sin(o.phase));
+  const torch::Tensor spec =
+      torch::complex(o.mag * torch::cos(o.phase), o.mag * torch::sin(o.phase));
   o.audio = istft->forward(spec).unsqueeze(1);
   return o;
 }

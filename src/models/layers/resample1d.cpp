@@ -55,13 +55,13 @@ torch::Tensor UpSample1dImpl::forward(const torch::Tensor& x) {
   const int64_t pad_right = pad * r + (k - r + 1) / 2;
   namespace F = torch::nn::functional;
   torch::Tensor y = F::pad(x, F::PadFuncOptions({pad, pad}).mode(torch::kReplicate));
-  y = r * torch::conv_transpose1d(y, filter.expand({c, -1, -1}), torch::Tensor(), torch::IntArrayRef{r}, torch::IntArrayRef{0}, torch::IntArrayRef{0}, c);
+  y = r * torch::conv_transpose1d(y, filter.expand({c, -1, -1}), torch::Tensor(),
+                                  torch::IntArrayRef{r}, torch::IntArrayRef{0},
+                                  torch::IntArrayRef{0}, c);
   return y.narrow(2, pad_left, y.size(2) - pad_left - pad_right);
 }
 
-LowPassFilter1dImpl::LowPassFilter1dImpl(ResampleOptions options_) : options(options_) {
-  reset();
-}
+LowPassFilter1dImpl::LowPassFilter1dImpl(ResampleOptions options_) : options(options_) { reset(); }
 
 void LowPassFilter1dImpl::reset() { filter = register_buffer("filter", design(options)); }
 
@@ -85,9 +85,7 @@ torch::Tensor LowPassFilter1dImpl::forward(const torch::Tensor& x) {
 
 DownSample1dImpl::DownSample1dImpl(ResampleOptions options_) : options(options_) { reset(); }
 
-void DownSample1dImpl::reset() {
-  lowpass = register_module("lowpass", LowPassFilter1d(options));
-}
+void DownSample1dImpl::reset() { lowpass = register_module("lowpass", LowPassFilter1d(options)); }
 
 void DownSample1dImpl::pretty_print(std::ostream& stream) const {
   stream << "xcodec::models::DownSample1d(ratio=" << options.ratio

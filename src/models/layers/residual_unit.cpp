@@ -21,8 +21,8 @@ void ResidualUnitImpl::reset() {
 }
 
 void ResidualUnitImpl::pretty_print(std::ostream& stream) const {
-  stream << "xcodec::models::ResidualUnit(" << options.channels
-         << ", dilation=" << options.dilation << ")";
+  stream << "xcodec::models::ResidualUnit(" << options.channels << ", dilation=" << options.dilation
+         << ")";
 }
 
 torch::Tensor ResidualUnitImpl::forward(const torch::Tensor& x) { return x + block->forward(x); }

@@ -22,14 +22,18 @@ bool has_prefix(const std::string& key, const std::vector<std::string>& prefixes
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Non-persistent buffers of the Python modules that a re-saved file may still contain
 // (vector-quantize-pytorch FSQ/ResidualFSQ, torchtune RoPE).
 bool is_python_non_persistent(const std::string& key) {
-  static const char* kSuffixes[] = {"._levels", "._basis", ".implicit_codebook",
-                                    "quantizer.scales", ".rotary_embed.theta",
+  static const char* kSuffixes[] = {"._levels",
+                                    "._basis",
+                                    ".implicit_codebook",
+                                    "quantizer.scales",
+                                    ".rotary_embed.theta",
                                     ".rotary_embed.cache"};
   for (const char* s : kSuffixes)
     if (ends_with(key, s)) return true;
@@ -72,9 +76,8 @@ std::vector<int64_t> MapSource::shape(const std::string& key) const {
 std::string LoadStateReport::summary() const {
   std::ostringstream os;
   os << loaded.size() << " loaded, " << missing.size() << " missing, " << unexpected.size()
-     << " unexpected, " << mismatched.size() << " mis-shaped, " << foreign.size()
-     << " foreign, " << missing_optional.size() << " optional missing, " << ignored.size()
-     << " ignored";
+     << " unexpected, " << mismatched.size() << " mis-shaped, " << foreign.size() << " foreign, "
+     << missing_optional.size() << " optional missing, " << ignored.size() << " ignored";
   for (const auto& k : missing) os << "\n  missing: " << k;
   for (const auto& k : unexpected) os << "\n  unexpected: " << k;
   for (const auto& k : mismatched) os << "\n  mis-shaped: " << k;
@@ -116,8 +119,8 @@ LoadStateReport load_state(torch::nn::Module& module, const TensorSource& source
     to_copy.emplace_back(dst, name);
   }
   if (options.strict && !report.ok()) {
-    throw CheckpointError(source.describe() + ": state dict does not match the model: " +
-                          report.summary());
+    throw CheckpointError(source.describe() +
+                          ": state dict does not match the model: " + report.summary());
   }
   torch::NoGradGuard no_grad;
   for (auto& [dst, name] : to_copy) {

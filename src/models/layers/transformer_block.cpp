@@ -14,8 +14,7 @@ torch::nn::Linear linear_no_bias(int64_t in, int64_t out) {
 }
 }  // namespace
 
-SelfAttentionImpl::SelfAttentionImpl(TransformerBlockOptions options_, RotaryEmbedding rotary_)
-    : options(options_), rotary(std::move(rotary_)) {
+SelfAttentionImpl::SelfAttentionImpl(TransformerBlockOptions options_) : options(options_) {
   reset();
 }
 
@@ -26,6 +25,11 @@ void SelfAttentionImpl::reset() {
   }
   c_attn = register_module("c_attn", linear_no_bias(options.dim, 3 * options.dim));
   c_proj = register_module("c_proj", linear_no_bias(options.dim, options.dim));
+  if (options.rope) {
+    // Positions are head indices (the original's quirk), so the table has `heads` rows.
+    rotary = register_module("_rotary", RotaryEmbedding(RotaryEmbeddingOptions(
+                                            options.dim / options.heads, options.heads)));
+  }
 }
 
 void SelfAttentionImpl::pretty_print(std::ostream& stream) const {
@@ -69,9 +73,7 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
   return fc2->forward(torch::silu(fc1->forward(x)));
 }
 
-TransformerBlockImpl::TransformerBlockImpl(TransformerBlockOptions options_,
-                                           RotaryEmbedding rotary_)
-    : options(options_), rotary(std::move(rotary_)) {
+TransformerBlockImpl::TransformerBlockImpl(TransformerBlockOptions options_) : options(options_) {
   reset();
 }
 
@@ -80,7 +82,7 @@ void TransformerBlockImpl::reset() {
   no.eps = options.norm_eps;
   att_norm = register_module("att_norm", RmsNorm(no));
   ffn_norm = register_module("ffn_norm", RmsNorm(no));
-  att = register_module("att", SelfAttention(options, rotary));
+  att = register_module("att", SelfAttention(options));
   mlp = register_module("mlp", Mlp(options));
 }
 

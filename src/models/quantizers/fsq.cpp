@@ -24,13 +24,12 @@ void FsqImpl::reset() {
   half_l_ = register_buffer("_half_l", (levels_ - 1) * (1 + options.eps) / 2);
   offset_ = register_buffer("_offset", (levels_.remainder(2) == 0).to(torch::kFloat32) * 0.5);
   shift_ = register_buffer("_shift", torch::atanh(offset_ / half_l_));
-  half_width_ = register_buffer("_half_width", torch::floor_divide(levels_, 2));
+  half_width_ = register_buffer("_half_width", torch::div(levels_, 2, "floor"));
 }
 
 void FsqImpl::pretty_print(std::ostream& stream) const {
   stream << "xcodec::models::FSQ(levels=[";
-  for (size_t i = 0; i < options.levels.size(); ++i)
-    stream << (i ? ", " : "") << options.levels[i];
+  for (size_t i = 0; i < options.levels.size(); ++i) stream << (i ? ", " : "") << options.levels[i];
   stream << "])";
 }
 
@@ -61,8 +60,8 @@ torch::Tensor FsqImpl::codes_to_indices(const torch::Tensor& codes) const {
 
 torch::Tensor FsqImpl::indices_to_codes(const torch::Tensor& indices) const {
   const torch::Tensor idx = indices.to(torch::kInt64).unsqueeze(-1);
-  const torch::Tensor level_idx =
-      torch::remainder(torch::floor_divide(idx, basis_.to(torch::kInt64)), levels_.to(torch::kInt64));
+  const torch::Tensor level_idx = torch::remainder(
+      torch::div(idx, basis_.to(torch::kInt64), "floor"), levels_.to(torch::kInt64));
   return (level_idx - half_width_) / half_width_;
 }
 

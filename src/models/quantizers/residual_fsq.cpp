@@ -34,8 +34,7 @@ void ResidualFsqImpl::reset() {
 
 void ResidualFsqImpl::pretty_print(std::ostream& stream) const {
   stream << "xcodec::models::ResidualFSQ(dim=" << options.dim << ", levels=[";
-  for (size_t i = 0; i < options.levels.size(); ++i)
-    stream << (i ? ", " : "") << options.levels[i];
+  for (size_t i = 0; i < options.levels.size(); ++i) stream << (i ? ", " : "") << options.levels[i];
   stream << "], num_quantizers=" << options.num_quantizers << ")";
 }
 
@@ -74,9 +73,9 @@ ResidualFsqOutput ResidualFsqImpl::forward(const torch::Tensor& x) {
 
 torch::Tensor ResidualFsqImpl::get_codes_from_indices(const torch::Tensor& indices) {
   if (indices.dim() != 3 || indices.size(2) > options.num_quantizers) {
-    throw ShapeError("ResidualFSQ: expected indices [B, T, Q<=" +
-                     std::to_string(options.num_quantizers) + "], got " +
-                     c10::str(indices.sizes()));
+    throw ShapeError(
+        "ResidualFSQ: expected indices [B, T, Q<=" + std::to_string(options.num_quantizers) +
+        "], got " + c10::str(indices.sizes()));
   }
   torch::Tensor summed;
   for (int64_t q = 0; q < indices.size(2); ++q) {

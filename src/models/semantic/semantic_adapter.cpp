@@ -16,7 +16,8 @@ void SemanticAdapterImpl::reset() {
   auto conv = [&](int64_t in, int64_t out, bool bias) {
     return torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, k).padding(pad).bias(bias));
   };
-  initial_conv = register_module("initial_conv", conv(options.in_channels, options.channels, false));
+  initial_conv =
+      register_module("initial_conv", conv(options.in_channels, options.channels, false));
   conv_a_ = conv(options.channels, options.channels, options.bias);
   conv_b_ = conv(options.channels, options.channels, options.bias);
   residual_blocks = register_module(
@@ -26,9 +27,8 @@ void SemanticAdapterImpl::reset() {
 }
 
 void SemanticAdapterImpl::pretty_print(std::ostream& stream) const {
-  stream << "xcodec::models::SemanticAdapter(" << options.in_channels << " -> "
-         << options.channels << " -> " << options.out_channels
-         << ", kernel_size=" << options.kernel_size << ")";
+  stream << "xcodec::models::SemanticAdapter(" << options.in_channels << " -> " << options.channels
+         << " -> " << options.out_channels << ", kernel_size=" << options.kernel_size << ")";
 }
 
 torch::Tensor SemanticAdapterImpl::forward(const torch::Tensor& x) {

@@ -33,10 +33,10 @@ struct SemanticConfig {
 };
 
 struct XCodec2Config {
-  int64_t sample_rate = 16000;            ///< Hz
-  CodecEncoderOptions codec_encoder;      ///< acoustic encoder `CodecEnc`
+  int64_t sample_rate = 16000;             ///< Hz
+  CodecEncoderOptions codec_encoder;       ///< acoustic encoder `CodecEnc`
   CodecDecoderVocosOptions codec_decoder;  ///< quantizer + decoder `generator`
-  SemanticConfig semantic;                ///< semantic adapters
+  SemanticConfig semantic;                 ///< semantic adapters
 
   /// Samples per token (= product of codec_encoder.up_ratios = codec_decoder.hop_length).
   int64_t hop_length() const { return codec_decoder.hop_length; }

@@ -105,8 +105,8 @@ class CodecModelImpl : public torch::nn::Cloneable<CodecModelImpl> {
   CodecDecoderVocos generator{nullptr};
   torch::nn::Linear fc_prior{nullptr};
   torch::nn::Linear fc_post_a{nullptr};
-  torch::nn::Linear fc_post_s{nullptr};                 ///< training only
-  SemanticAdapter SemanticDecoder_module{nullptr};      ///< training only
+  torch::nn::Linear fc_post_s{nullptr};             ///< training only
+  SemanticAdapter SemanticDecoder_module{nullptr};  ///< training only
   SemanticAdapter SemanticEncoder_module{nullptr};
 
  private:

@@ -17,13 +17,13 @@ namespace xcodec::models {
 /// YAML group `codec_decoder` (field names = keys of the original config/model/default.yaml;
 /// the original's unused keys are listed in xcodec2_config.cpp and ignored).
 struct CodecDecoderVocosOptions {
-  int64_t hidden_dim = 1024;                             ///< backbone width, channels
-  int64_t depth = 12;                                    ///< transformer blocks
-  int64_t heads = 16;                                    ///< attention heads
-  int64_t pos_meb_dim = 64;                              ///< RoPE width = hidden_dim / heads
-  int64_t hop_length = 320;                              ///< samples per frame; n_fft = 4·hop
-  int64_t vq_dim = 2048;                                 ///< quantizer input/output width
-  int64_t vq_num_quantizers = 1;                         ///< residual FSQ layers
+  int64_t hidden_dim = 1024;                            ///< backbone width, channels
+  int64_t depth = 12;                                   ///< transformer blocks
+  int64_t heads = 16;                                   ///< attention heads
+  int64_t pos_meb_dim = 64;                             ///< RoPE width = hidden_dim / heads
+  int64_t hop_length = 320;                             ///< samples per frame; n_fft = 4·hop
+  int64_t vq_dim = 2048;                                ///< quantizer input/output width
+  int64_t vq_num_quantizers = 1;                        ///< residual FSQ layers
   std::vector<int64_t> levels{4, 4, 4, 4, 4, 4, 4, 4};  ///< FSQ levels (hard-coded originally)
 
   int64_t n_fft() const { return 4 * hop_length; }

@@ -10,26 +10,24 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
-#include "xcodec/models/layers/rotary_embedding.h"
-
 namespace xcodec::models {
 
 struct VocosBackboneOptions {
-  int64_t hidden_dim = 1024;   ///< width, channels
-  int64_t depth = 12;          ///< transformer blocks
-  int64_t heads = 16;          ///< attention heads
-  int64_t pos_meb_dim = 64;    ///< RoPE width (= hidden_dim / heads)
-  int64_t resnet_blocks = 2;   ///< ResnetBlocks in prior_net and in post_net each
-  double dropout = 0.1;        ///< ResnetBlock dropout (training only)
+  int64_t hidden_dim = 1024;  ///< width, channels
+  int64_t depth = 12;         ///< transformer blocks
+  int64_t heads = 16;         ///< attention heads
+  int64_t pos_meb_dim = 64;   ///< RoPE width (= hidden_dim / heads)
+  int64_t resnet_blocks = 2;  ///< ResnetBlocks in prior_net and in post_net each
+  double dropout = 0.1;       ///< ResnetBlock dropout (training only)
 };
 
 /// Per-stage outputs (for parity tests).
 struct VocosBackboneStages {
-  torch::Tensor embed;                     ///< [B, C, T]
-  torch::Tensor prior_net;                 ///< [B, C, T]
+  torch::Tensor embed;                      ///< [B, C, T]
+  torch::Tensor prior_net;                  ///< [B, C, T]
   std::vector<torch::Tensor> transformers;  ///< depth × [B, T, C]
-  torch::Tensor post_net;                  ///< [B, C, T]
-  torch::Tensor out;                       ///< [B, T, C]
+  torch::Tensor post_net;                   ///< [B, C, T]
+  torch::Tensor out;                        ///< [B, T, C]
 };
 
 class VocosBackboneImpl : public torch::nn::Cloneable<VocosBackboneImpl> {
@@ -47,7 +45,6 @@ class VocosBackboneImpl : public torch::nn::Cloneable<VocosBackboneImpl> {
   torch::nn::Sequential transformers{nullptr};
   torch::nn::Sequential post_net{nullptr};
   torch::nn::LayerNorm final_layer_norm{nullptr};
-  RotaryEmbedding rotary{nullptr};  ///< shared by all blocks; registered as "_rotary"
 };
 TORCH_MODULE(VocosBackbone);
 

@@ -14,10 +14,10 @@ namespace xcodec::models {
 
 /// YAML group `codec_encoder` (field names = keys of the original config/model/default.yaml).
 struct CodecEncoderOptions {
-  int64_t ngf = 48;                                ///< width of the first conv, channels
+  int64_t ngf = 48;                               ///< width of the first conv, channels
   std::vector<int64_t> up_ratios{2, 2, 4, 4, 5};  ///< block strides; product = hop, samples
-  std::vector<int64_t> dilations{1, 3, 9};         ///< residual-unit dilations per block
-  int64_t hidden_dim = 1024;                       ///< output width, channels
+  std::vector<int64_t> dilations{1, 3, 9};        ///< residual-unit dilations per block
+  int64_t hidden_dim = 1024;                      ///< output width, channels
 
   /// Samples per output frame = product of up_ratios.
   int64_t hop_length() const;

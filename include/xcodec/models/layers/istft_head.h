@@ -44,9 +44,9 @@ class IstftImpl : public torch::nn::Cloneable<IstftImpl>, public Foldable {
   /// The direct computation (fold of window²), used for small T and to build the cache.
   torch::Tensor envelope_direct(int64_t frames) const;
   bool folded_ = false;
-  torch::Tensor env_head_;      ///< "_env_head" [pad]
-  torch::Tensor env_period_;    ///< "_env_period" [hop]
-  torch::Tensor env_tail_;      ///< "_env_tail" [pad]
+  torch::Tensor env_head_;    ///< "_env_head" [pad]
+  torch::Tensor env_period_;  ///< "_env_period" [hop]
+  torch::Tensor env_tail_;    ///< "_env_tail" [pad]
 };
 TORCH_MODULE(Istft);
 

@@ -14,10 +14,10 @@ namespace xcodec::models {
 
 struct ResnetBlockOptions {
   explicit ResnetBlockOptions(int64_t channels) : channels(channels) {}
-  int64_t channels;        ///< C (must be divisible by groups)
-  int64_t groups = 32;     ///< GroupNorm groups
-  double eps = 1e-6;       ///< GroupNorm eps
-  double dropout = 0.1;    ///< active in training mode only
+  int64_t channels;      ///< C (must be divisible by groups)
+  int64_t groups = 32;   ///< GroupNorm groups
+  double eps = 1e-6;     ///< GroupNorm eps
+  double dropout = 0.1;  ///< active in training mode only
 };
 
 class ResnetBlockImpl : public torch::nn::Cloneable<ResnetBlockImpl> {

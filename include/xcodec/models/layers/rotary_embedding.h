@@ -13,9 +13,9 @@ namespace xcodec::models {
 
 struct RotaryEmbeddingOptions {
   RotaryEmbeddingOptions(int64_t dim, int64_t positions) : dim(dim), positions(positions) {}
-  int64_t dim;              ///< rotated width (= head_dim, even)
-  int64_t positions;        ///< table length (= number of heads, the axis used as position)
-  double base = 10000.0;    ///< θ_i = base^(−2i/dim)
+  int64_t dim;            ///< rotated width (= head_dim, even)
+  int64_t positions;      ///< table length (= number of heads, the axis used as position)
+  double base = 10000.0;  ///< θ_i = base^(−2i/dim)
 };
 
 class RotaryEmbeddingImpl : public torch::nn::Cloneable<RotaryEmbeddingImpl> {

@@ -15,7 +15,8 @@
 namespace xcodec::models {
 
 /// Named parameters then persistent buffers of `module`, in registration order.
-std::vector<std::pair<std::string, torch::Tensor>> persistent_state(const torch::nn::Module& module);
+std::vector<std::pair<std::string, torch::Tensor>> persistent_state(
+    const torch::nn::Module& module);
 
 struct LoadStateOptions {
   /// Keys of parts built elsewhere (e.g. "semantic_model." = the w2v-BERT teacher): listed in

@@ -3,8 +3,8 @@
 /// §7.2): x += att(att_norm(x)); x += mlp(ffn_norm(x)). No biases anywhere.
 /// Keys: `att_norm.weight`, `ffn_norm.weight`, `att.c_attn.weight` [3·dim, dim] (q | k | v,
 /// heads contiguous inside each), `att.c_proj.weight`, `mlp.fc1.weight` [4·dim, dim],
-/// `mlp.fc2.weight`. RoPE acts along the head axis (see rotary_embedding.h); the one RoPE
-/// module is shared by all blocks and passed in.
+/// `mlp.fc2.weight`. RoPE acts along the head axis (see rotary_embedding.h); each attention
+/// owns its (tiny, non-persistent) table as `_rotary`, so clone() and to(device) stay consistent.
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
@@ -21,13 +21,14 @@ struct TransformerBlockOptions {
   int64_t heads;           ///< attention heads (head_dim = dim / heads)
   int64_t mlp_ratio = 4;   ///< hidden width of the MLP = mlp_ratio · dim
   double norm_eps = 1e-6;  ///< RMSNorm eps
+  bool rope = true;        ///< apply the (head-axis) rotary embedding to q and k
 };
 
 /// Multi-head self-attention without mask or bias: c_attn → (RoPE on q, k) → softmax(qkᵀ/√d)v
 /// → c_proj.
 class SelfAttentionImpl : public torch::nn::Cloneable<SelfAttentionImpl> {
  public:
-  SelfAttentionImpl(TransformerBlockOptions options, RotaryEmbedding rotary);
+  explicit SelfAttentionImpl(TransformerBlockOptions options);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
   /// [B, T, dim] → [B, T, dim]
@@ -36,7 +37,7 @@ class SelfAttentionImpl : public torch::nn::Cloneable<SelfAttentionImpl> {
   TransformerBlockOptions options;
   torch::nn::Linear c_attn{nullptr};
   torch::nn::Linear c_proj{nullptr};
-  RotaryEmbedding rotary;  ///< shared, not registered (no persistent state)
+  RotaryEmbedding rotary{nullptr};  ///< registered as "_rotary" (no persistent state)
 };
 TORCH_MODULE(SelfAttention);
 
@@ -56,14 +57,13 @@ TORCH_MODULE(Mlp);
 
 class TransformerBlockImpl : public torch::nn::Cloneable<TransformerBlockImpl> {
  public:
-  TransformerBlockImpl(TransformerBlockOptions options, RotaryEmbedding rotary);
+  explicit TransformerBlockImpl(TransformerBlockOptions options);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
   /// [B, T, dim] → [B, T, dim]
   torch::Tensor forward(const torch::Tensor& x);
 
   TransformerBlockOptions options;
-  RotaryEmbedding rotary;
   RmsNorm att_norm{nullptr};
   RmsNorm ffn_norm{nullptr};
   SelfAttention att{nullptr};

@@ -14,7 +14,7 @@ namespace xcodec::models {
 
 struct FsqOptions {
   std::vector<int64_t> levels{4, 4, 4, 4, 4, 4, 4, 4};  ///< levels per dimension (≥ 2)
-  double eps = 1e-3;                                     ///< bound margin (1.12.12+)
+  double eps = 1e-3;                                    ///< bound margin (1.12.12+)
 };
 
 /// Result of quantising [..., d] values.

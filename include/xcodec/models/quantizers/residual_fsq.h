@@ -18,9 +18,9 @@
 namespace xcodec::models {
 
 struct ResidualFsqOptions {
-  int64_t dim = 2048;                                    ///< input/output width
+  int64_t dim = 2048;                                   ///< input/output width
   std::vector<int64_t> levels{4, 4, 4, 4, 4, 4, 4, 4};  ///< FSQ levels per code dimension
-  int64_t num_quantizers = 1;                            ///< residual layers (codes per frame)
+  int64_t num_quantizers = 1;                           ///< residual layers (codes per frame)
 };
 
 /// Everything the quantiser computes for one input (all [B, T, ·], channel-last).
