@@ -273,12 +273,13 @@ TEST_F(Gotchas, WeightNormFoldEqualsRecomputed) {
 TEST_F(Gotchas, EncodeChecksShapes) {
   xm::CodecModel m(xm::XCodec2Config::preset("tiny"));
   const int64_t hop = m->config.hop_length();
-  EXPECT_THROW(m->encode(torch::zeros({1, 1, hop * 3 + 1}), torch::zeros({1, 3, 12})),
+  const int64_t s = m->config.semantic.hidden_size;
+  EXPECT_THROW(m->encode(torch::zeros({1, 1, hop * 3 + 1}), torch::zeros({1, 3, s})),
                xcodec::ShapeError);
-  EXPECT_THROW(m->encode(torch::zeros({1, 1, hop * 3}), torch::zeros({1, 4, 12})),
+  EXPECT_THROW(m->encode(torch::zeros({1, 1, hop * 3}), torch::zeros({1, 4, s})),
                xcodec::ShapeError);
   torch::NoGradGuard ng;
-  const auto e = m->encode_detailed(torch::randn({2, 1, hop * 3}), torch::randn({2, 3, 12}));
+  const auto e = m->encode_detailed(torch::randn({2, 1, hop * 3}), torch::randn({2, 3, s}));
   EXPECT_TENSOR_CLOSE(e.concat.narrow(1, 0, m->config.semantic.code_dim), e.semantic, 0.0, 0.0);
   EXPECT_EQ(e.codes.sizes(), (std::vector<int64_t>{2, 1, 3}));
   EXPECT_EQ(m->decode(e.codes).sizes(), (std::vector<int64_t>{2, 1, hop * 3}));
