@@ -159,7 +159,7 @@ TEST_F(E2EInfer, CommandsEncodeDecodeReconstructAndEvalAFolder) {
   for (const char* k : {"stoi", "estoi", "si_sdr_db", "mel_distance", "log_spectral_distance"}) {
     EXPECT_TRUE(j["mean"][k].is_number()) << k;
   }
-  EXPECT_DOUBLE_EQ(j["codec"]["bitrate_bps"].get<double>(), 50.0 * 6);  // tiny: 4^3 codes = 6 bits
+  EXPECT_DOUBLE_EQ(j["codec"]["bitrate_bps"].get<double>(), 50.0 * 8);  // tiny: 4^4 codes = 8 bits
   EXPECT_TRUE(fs::exists(tmp.path() / "report_spectrograms"));
 }
 
