@@ -63,7 +63,7 @@ class Codec : public std::enable_shared_from_this<Codec> {
   /// Encode then decode, resampled back: exactly the input's length at the input's rate.
   std::vector<float> reconstruct(const std::vector<float>& samples, int sample_rate) const;
   /// Decoder for codes arriving in pieces (see StreamingDecoder).
-  StreamingDecoder stream_decoder(int64_t left_context_frames = 24, int64_t lookahead_frames = 8) const;
+  StreamingDecoder stream_decoder(int64_t left_context_frames = 100, int64_t lookahead_frames = 25) const;
 
   int sample_rate() const;
   double frame_rate() const;
@@ -85,8 +85,10 @@ class Codec : public std::enable_shared_from_this<Codec> {
 
 /// Decodes codes fed chunk by chunk with bounded latency: audio for a frame is released once
 /// `lookahead_frames` later frames have arrived, computed over a window that also includes
-/// `left_context_frames` earlier frames. The concatenated output matches one-shot decode()
-/// within a small tolerance (the decoder attends over its whole input, so far context is cut).
+/// `left_context_frames` earlier frames. The decoder's transformer attends over its whole input,
+/// so the streamed audio approximates one-shot decode(): identical with unlimited context, and
+/// with the defaults (2 s left, 0.5 s latency) the difference energy measured on the tiny test
+/// model is 3 % of the signal's (docs/inference.md).
 class StreamingDecoder {
  public:
   /// Appends frames; returns the newly final samples (possibly none).
