@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "xcodec/core/allocator.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
 #include "xcodec/core/version.h"
@@ -44,6 +45,8 @@ void add_registered_commands(CLI::App& root) {
 
 int main(int argc, char** argv) {
   xcodec::cli::set_program_arguments(argc, argv);
+  // Large temporaries of the convolutions otherwise page-fault on every call (docs/models.md).
+  xcodec::tune_allocator_for_inference();
   CLI::App app{"xcodec: neural speech codecs (X-Codec-2.0, DwanCodec) in C++"};
   app.require_subcommand(1);
   app.set_version_flag(
