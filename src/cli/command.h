@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace xcodec::cli {
 
@@ -16,6 +18,11 @@ bool register_command(int order, CommandFactory factory);
 
 /// Calls every registered factory in order.
 void add_registered_commands(CLI::App& root);
+
+/// The program's command line as given to main() (argv[0] first), for commands that re-launch
+/// the program (data-parallel training).
+const std::vector<std::string>& program_arguments();
+void set_program_arguments(int argc, char** argv);
 
 }  // namespace xcodec::cli
 

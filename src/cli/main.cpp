@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "xcodec/core/allocator.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
 #include "xcodec/core/version.h"
@@ -23,6 +24,16 @@ bool register_command(int order, CommandFactory factory) {
   return true;
 }
 
+namespace {
+std::vector<std::string>& arguments() {
+  static std::vector<std::string> args;
+  return args;
+}
+}  // namespace
+
+const std::vector<std::string>& program_arguments() { return arguments(); }
+void set_program_arguments(int argc, char** argv) { arguments().assign(argv, argv + argc); }
+
 void add_registered_commands(CLI::App& root) {
   auto& commands = registry();
   std::stable_sort(commands.begin(), commands.end(),
@@ -33,6 +44,9 @@ void add_registered_commands(CLI::App& root) {
 }  // namespace xcodec::cli
 
 int main(int argc, char** argv) {
+  xcodec::cli::set_program_arguments(argc, argv);
+  // Large temporaries of the convolutions otherwise page-fault on every call (docs/models.md).
+  xcodec::tune_allocator_for_inference();
   CLI::App app{"xcodec: neural speech codecs (X-Codec-2.0, DwanCodec) in C++"};
   app.require_subcommand(1);
   app.set_version_flag(

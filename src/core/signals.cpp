@@ -8,7 +8,7 @@ namespace {
 std::atomic<int> g_signal{0};
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_stop_signal(int sig) {
+void on_stop_signal(int sig) {
   if (g_stop.exchange(true)) {
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);

@@ -27,6 +27,8 @@ std::vector<size_t> epoch_order(size_t dataset_size, const DataLoaderOptions& op
       std::swap(order[i - 1], order[j]);
     }
   }
+  // Every rank gets the same number of items, so all ranks run the same number of steps.
+  order.resize(order.size() - order.size() % static_cast<size_t>(options.world_size));
   std::vector<size_t> mine;
   for (size_t i = static_cast<size_t>(options.rank); i < order.size();
        i += static_cast<size_t>(options.world_size)) {
@@ -48,15 +50,13 @@ Batch collate(const std::vector<Example>& examples) {
                        " (crop/pad the dataset to a fixed length)");
     }
     wavs.push_back(ex.wav);
-    if (ex.semantic.defined() != examples[0].semantic.defined()) {
-      throw ShapeError("collate: '" + ex.id +
-                       "' differs from the batch in having a semantic input");
-    }
     if (ex.semantic.defined()) sems.push_back(ex.semantic);
     b.ids.push_back(ex.id);
   }
   b.wav = torch::stack(wavs);
-  if (!sems.empty()) b.semantic = torch::stack(sems);
+  // Semantic inputs (cached teacher states) only when every example has one; otherwise the
+  // trainer runs the teacher for the whole batch.
+  if (sems.size() == examples.size()) b.semantic = torch::stack(sems);
   return b;
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "xcodec/core/error.h"
+#include "xcodec/io/atomic_file.h"
 
 namespace xcodec::train {
 namespace fs = std::filesystem;
@@ -216,6 +217,7 @@ struct DefaultsEntry {
   std::string group;   // empty for _self_ or a plain config name
   std::string option;  // option name, or config name for plain entries
   bool self = false;
+  bool optional = false;  // "optional group: option": skipped when the file does not exist
 };
 
 std::vector<DefaultsEntry> parse_defaults(const YAML::Node& defaults, const fs::path& file) {
@@ -234,6 +236,10 @@ std::vector<DefaultsEntry> parse_defaults(const YAML::Node& defaults, const fs::
     } else if (item.IsMap() && item.size() == 1) {
       const auto kv = *item.begin();
       e.group = kv.first.as<std::string>();
+      if (e.group.rfind("optional ", 0) == 0) {
+        e.optional = true;
+        e.group = e.group.substr(9);
+      }
       if (!e.group.empty() && e.group[0] == '/') e.group = e.group.substr(1);
       e.option = kv.second.IsNull() ? std::string() : kv.second.as<std::string>();
     } else {
@@ -361,6 +367,7 @@ ComposedConfig compose_config(const std::string& config_dir,
     if (option.empty() || option == "null") continue;  // group switched off
     result.choices[e.group] = option;
     const fs::path file = dir / e.group / (option + ".yaml");
+    if (e.optional && !fs::is_regular_file(file)) continue;
     if (!fs::is_regular_file(file)) {
       const auto available = list_group_options(config_dir, e.group);
       throw ConfigError(
@@ -368,7 +375,12 @@ ComposedConfig compose_config(const std::string& config_dir,
           "); available: " + (available.empty() ? std::string("none") : join(available)) +
           (over != group_overrides.end() ? "" : "; choose one with " + e.group + "=NAME"));
     }
-    merge_under(tree, e.group, load_yaml_file(file));
+    // Hydra's "# @package _global_" header: the file sets keys of the whole tree.
+    if (io::read_file(file.string()).rfind("# @package _global_", 0) == 0) {
+      merge_yaml(tree, load_yaml_file(file));
+    } else {
+      merge_under(tree, e.group, load_yaml_file(file));
+    }
   }
 
   for (const Override& o : key_overrides) apply_override(tree, o);

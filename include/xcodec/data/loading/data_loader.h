@@ -39,7 +39,8 @@ struct Batch {
 std::vector<size_t> epoch_order(size_t dataset_size, const DataLoaderOptions& options,
                                 int64_t epoch);
 
-/// Stacks examples into a batch; all waveforms (and semantic inputs, if any) must share a shape.
+/// Stacks examples into a batch; all waveforms must share a shape. `semantic` is stacked only
+/// when every example has one (else left undefined).
 Batch collate(const std::vector<Example>& examples);
 
 class DataLoader {

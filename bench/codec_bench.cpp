@@ -1,0 +1,90 @@
+// X-Codec-2.0 inference speed with the full default configuration (random weights, weight norm
+// folded, InferenceMode): 10 s of 16 kHz audio, semantic features given (the w2v-BERT teacher is
+// not part of this measurement). Reports real-time factors (RTF = compute seconds / audio
+// seconds) with 1 and 2 intra-op threads.
+//
+//   build/bench/codec_bench [--no-tune] [--benchmark_filter=Decode]
+// The allocator is tuned for inference first (xcodec/core/allocator.h) unless --no-tune.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <string>
+
+#include "xcodec/core/allocator.h"
+#include "xcodec/models/codecs/xcodec2_model.h"
+
+namespace {
+
+namespace xm = xcodec::models;
+constexpr double kSeconds = 10.0;
+
+struct Setup {
+  xm::CodecModel model{nullptr};
+  torch::Tensor wave;      // [1, 1, N'] padded
+  torch::Tensor semantic;  // [1, T, 1024]
+  torch::Tensor codes;     // [1, 1, T]
+};
+
+Setup& setup() {
+  static Setup s = [] {
+    torch::manual_seed(0);
+    Setup st;
+    st.model = xm::CodecModel(xm::XCodec2Config{}, /*with_training_heads=*/false);
+    st.model->prepare_for_inference();
+    const auto& c = st.model->config;
+    const int64_t n = static_cast<int64_t>(kSeconds * c.sample_rate);
+    st.wave = xm::pad_for_encoding(0.1 * torch::randn({1, 1, n}), c.hop_length());
+    const int64_t frames = st.wave.size(2) / c.hop_length();
+    st.semantic = torch::randn({1, frames, c.semantic.hidden_size});
+    st.codes = st.model->encode(st.wave, st.semantic);
+    return st;
+  }();
+  return s;
+}
+
+template <typename F>
+void run_rtf(benchmark::State& state, F&& f) {
+  torch::set_num_threads(static_cast<int>(state.range(0)));
+  c10::InferenceMode guard;
+  f();  // warm-up (allocator, oneDNN primitive caches)
+  double total = 0.0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  state.counters["RTF"] = total / static_cast<double>(state.iterations()) / kSeconds;
+  state.counters["threads"] = static_cast<double>(state.range(0));
+}
+
+void BM_AcousticEncode(benchmark::State& state) {
+  auto& s = setup();
+  run_rtf(state, [&] { benchmark::DoNotOptimize(s.model->CodecEnc->forward(s.wave)); });
+}
+
+void BM_Encode(benchmark::State& state) {
+  auto& s = setup();
+  run_rtf(state, [&] { benchmark::DoNotOptimize(s.model->encode(s.wave, s.semantic)); });
+}
+
+void BM_Decode(benchmark::State& state) {
+  auto& s = setup();
+  run_rtf(state, [&] { benchmark::DoNotOptimize(s.model->decode(s.codes)); });
+}
+
+}  // namespace
+
+BENCHMARK(BM_AcousticEncode)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Encode)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Decode)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+int main(int argc, char** argv) {
+  // What an inference program should do (see xcodec/core/allocator.h); --no-tune to compare.
+  bool tune = true;
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--no-tune") tune = false;
+  if (tune) xcodec::tune_allocator_for_inference();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}

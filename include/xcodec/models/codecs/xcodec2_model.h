@@ -1,0 +1,129 @@
+#pragma once
+/// The X-Codec-2.0 model (spec xcodec2.md §1), wired exactly as the original:
+///
+///   wave' [B, 1, N'] ─CodecEnc─► A [B, T, He] ─ᵀ─┐
+///   w2v hidden_states[16] [B, T, S] ─ᵀ─ SemanticEncoder_module ─► S' [B, Cs, T]
+///   cat([S'; Aᵀ], channels)  (semantic FIRST) ─ fc_prior ─► [B, V, T]
+///   generator.quantizer (ResidualFSQ, double bound) ─► codes [B, 1, T] int32, q [B, V, T]
+///   fc_post_a(q) [B, T, Hd] ─ generator.backbone ─ generator.head (ISTFT) ─► [B, 1, N']
+///   training only: SemanticDecoder_module(fc_post_s(q)) ─► semantic reconstruction [B, S, T]
+///
+/// N' = N + p with p = hop − N mod hop ∈ [1, hop] (never 0; see pad_for_encoding()). The
+/// output is N' samples long, untrimmed, as in the original.
+///
+/// Usage (inference):
+///   auto model = xcodec::models::load_codec_model("xcodec2.safetensors");  // config from metadata
+///   torch::InferenceMode guard;
+///   auto codes = model->encode(pad_for_encoding(wave, 320).unsqueeze(1), w2v_hidden16);
+///   auto audio = model->decode(codes);
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "xcodec/models/codecs/xcodec2_config.h"
+#include "xcodec/models/decoder/codec_decoder_vocos.h"
+#include "xcodec/models/encoder/codec_encoder.h"
+#include "xcodec/models/layers/state_dict.h"
+#include "xcodec/models/semantic/semantic_adapter.h"
+
+namespace xcodec::models {
+
+/// Zero samples appended before encoding: hop − (N mod hop), in [1, hop] (a full hop when N is
+/// already a multiple; spec G1).
+int64_t padding_for(int64_t num_samples, int64_t hop_length = 320);
+/// Right-pads the last dimension of `wave` with padding_for() zeros.
+torch::Tensor pad_for_encoding(const torch::Tensor& wave, int64_t hop_length = 320);
+
+/// Every intermediate of the encode path (shapes as in the reference fixture).
+struct EncodeOutput {
+  torch::Tensor acoustic;       ///< [B, T, He] CodecEnc output (time-major)
+  torch::Tensor semantic;       ///< [B, Cs, T] SemanticEncoder_module output
+  torch::Tensor concat;         ///< [B, Cs + He, T]
+  torch::Tensor fused;          ///< [B, V, T] fc_prior output
+  ResidualFsqOutput quantizer;  ///< channel-last quantizer values ([B, T, ·])
+  torch::Tensor codes;          ///< [B, Q, T] int32
+  torch::Tensor quantized;      ///< [B, V, T]
+};
+
+/// What the training losses need.
+struct CodecForwardOutput {
+  torch::Tensor recon;            ///< [B, 1, hop·T] reconstructed waveform
+  torch::Tensor quantized;        ///< [B, V, T] quantizer output (straight-through)
+  torch::Tensor codes;            ///< [B, Q, T] int32
+  torch::Tensor semantic_recon;   ///< [B, S, T] SemanticDecoder_module(fc_post_s(q))
+  torch::Tensor semantic_target;  ///< [B, S, T] the (detached) teacher features
+  torch::Tensor vq_loss;          ///< undefined: FSQ has no commitment/codebook loss
+};
+
+class CodecModelImpl : public torch::nn::Cloneable<CodecModelImpl> {
+ public:
+  static constexpr const char* kName = "xcodec2";
+
+  /// `with_training_heads` = false skips fc_post_s and SemanticDecoder_module (absent from the
+  /// released inference checkpoint).
+  explicit CodecModelImpl(XCodec2Config config = {}, bool with_training_heads = true);
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+
+  /// wave [B, 1, N'] (already padded, N' = hop·T), semantic_hidden [B, T, S] → codes
+  /// [B, Q, T] int32. Runs under InferenceMode.
+  torch::Tensor encode(const torch::Tensor& wave, const torch::Tensor& semantic_hidden);
+  /// Same, returning every intermediate (no InferenceMode of its own).
+  EncodeOutput encode_detailed(const torch::Tensor& wave, const torch::Tensor& semantic_hidden);
+  /// codes [B, Q, T] (integer) → quantized [B, V, T] (project_out of the FSQ lattice point).
+  torch::Tensor codes_to_quantized(const torch::Tensor& codes);
+  /// quantized [B, V, T] → waveform [B, 1, hop·T] (fc_post_a → backbone → ISTFT head).
+  torch::Tensor decode_quantized(const torch::Tensor& quantized);
+  /// codes [B, Q, T] → waveform [B, 1, hop·T]. Runs under InferenceMode.
+  torch::Tensor decode(const torch::Tensor& codes);
+  /// Training forward (gradients flow; straight-through rounding). semantic_hidden is the
+  /// teacher's hidden_states[16] [B, T, S]; wave [B, 1, hop·T].
+  CodecForwardOutput forward(const torch::Tensor& wave, const torch::Tensor& semantic_hidden);
+
+  /// Folds weight norm and caches Snake/ISTFT constants (inference). Call again after loading.
+  void prepare_for_inference();
+  /// Undo prepare_for_inference() (before training).
+  void prepare_for_training();
+
+  /// Loads weights by the original key names. `semantic_model.*` keys are reported as foreign
+  /// (the teacher is built elsewhere); fc_post_s / SemanticDecoder_module may be absent.
+  /// Re-folds when prepared for inference. Throws CheckpointError when strict and not ok().
+  LoadStateReport load_weights(const TensorSource& source, bool strict = true);
+  LoadStateReport load_weights(const std::string& safetensors_path, bool strict = true);
+  /// Writes the persistent state with metadata {format_version, model, config (YAML)}.
+  void save_weights(const std::string& path) const;
+
+  bool has_training_heads() const { return with_training_heads_; }
+
+  XCodec2Config config;
+  CodecEncoder CodecEnc{nullptr};
+  CodecDecoderVocos generator{nullptr};
+  torch::nn::Linear fc_prior{nullptr};
+  torch::nn::Linear fc_post_a{nullptr};
+  torch::nn::Linear fc_post_s{nullptr};             ///< training only
+  SemanticAdapter SemanticDecoder_module{nullptr};  ///< training only
+  SemanticAdapter SemanticEncoder_module{nullptr};
+
+ private:
+  bool with_training_heads_ = true;
+  bool inference_prepared_ = false;
+};
+TORCH_MODULE(CodecModel);
+
+/// Metadata keys written by save_weights().
+inline constexpr const char* kMetaFormatVersion = "xcodec.format_version";
+inline constexpr const char* kMetaModel = "xcodec.model";
+inline constexpr const char* kMetaConfig = "xcodec.config";
+inline constexpr const char* kFormatVersion = "1";
+
+/// Opens a safetensors file: config from its metadata when present (else `fallback`), builds
+/// the model (training heads only if the file has them), loads strictly, prepares for
+/// inference. Throws CheckpointError / ConfigError naming the file.
+CodecModel load_codec_model(const std::string& path, const XCodec2Config& fallback = {});
+
+}  // namespace xcodec::models

@@ -1,0 +1,30 @@
+#include "xcodec/models/layers/residual_unit.h"
+
+#include <torch/torch.h>
+
+#include "xcodec/models/layers/activation1d.h"
+#include "xcodec/models/layers/wn_conv1d.h"
+
+namespace xcodec::models {
+
+ResidualUnitImpl::ResidualUnitImpl(ResidualUnitOptions options_) : options(options_) { reset(); }
+
+void ResidualUnitImpl::reset() {
+  const int64_t c = options.channels;
+  WNConv1dOptions dilated(c, c, options.kernel_size);
+  dilated.dilation = options.dilation;
+  dilated.padding = (options.kernel_size - 1) * options.dilation / 2;
+  block = register_module(
+      "block", torch::nn::Sequential(Activation1d(Activation1dOptions(c)), WNConv1d(dilated),
+                                     Activation1d(Activation1dOptions(c)),
+                                     WNConv1d(WNConv1dOptions(c, c, 1))));
+}
+
+void ResidualUnitImpl::pretty_print(std::ostream& stream) const {
+  stream << "xcodec::models::ResidualUnit(" << options.channels << ", dilation=" << options.dilation
+         << ")";
+}
+
+torch::Tensor ResidualUnitImpl::forward(const torch::Tensor& x) { return x + block->forward(x); }
+
+}  // namespace xcodec::models

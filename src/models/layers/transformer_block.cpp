@@ -1,0 +1,99 @@
+#include "xcodec/models/layers/transformer_block.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "xcodec/core/error.h"
+
+namespace xcodec::models {
+
+namespace {
+torch::nn::Linear linear_no_bias(int64_t in, int64_t out) {
+  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+}
+}  // namespace
+
+SelfAttentionImpl::SelfAttentionImpl(TransformerBlockOptions options_) : options(options_) {
+  reset();
+}
+
+void SelfAttentionImpl::reset() {
+  if (options.dim % options.heads != 0) {
+    throw ConfigError("attention: dim " + std::to_string(options.dim) +
+                      " is not a multiple of heads " + std::to_string(options.heads));
+  }
+  c_attn = register_module("c_attn", linear_no_bias(options.dim, 3 * options.dim));
+  c_proj = register_module("c_proj", linear_no_bias(options.dim, options.dim));
+  if (options.rope) {
+    // Positions are head indices (the original's quirk), so the table has `heads` rows.
+    rotary = register_module("_rotary", RotaryEmbedding(RotaryEmbeddingOptions(
+                                            options.dim / options.heads, options.heads)));
+  }
+}
+
+void SelfAttentionImpl::pretty_print(std::ostream& stream) const {
+  stream << "xcodec::models::SelfAttention(dim=" << options.dim << ", heads=" << options.heads
+         << ")";
+}
+
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
+  const int64_t b = x.size(0);
+  const int64_t t = x.size(1);
+  const int64_t h = options.heads;
+  const int64_t d = options.dim / h;
+  // 'b t (r h d) -> r b h t d'
+  const torch::Tensor qkv = c_attn->forward(x).view({b, t, 3, h, d}).permute({2, 0, 3, 1, 4});
+  torch::Tensor q = qkv[0];
+  torch::Tensor k = qkv[1];
+  const torch::Tensor v = qkv[2];
+  if (rotary) {
+    q = rotary->forward(q);
+    k = rotary->forward(k);
+  }
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  const torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale;
+  const torch::Tensor y = torch::matmul(torch::softmax(scores, -1), v);  // [B, H, T, D]
+  return c_proj->forward(y.transpose(1, 2).reshape({b, t, h * d}));
+}
+
+MlpImpl::MlpImpl(TransformerBlockOptions options_) : options(options_) { reset(); }
+
+void MlpImpl::reset() {
+  fc1 = register_module("fc1", linear_no_bias(options.dim, options.mlp_ratio * options.dim));
+  fc2 = register_module("fc2", linear_no_bias(options.mlp_ratio * options.dim, options.dim));
+}
+
+void MlpImpl::pretty_print(std::ostream& stream) const {
+  stream << "xcodec::models::MLP(" << options.dim << " -> " << options.mlp_ratio * options.dim
+         << ")";
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+  return fc2->forward(torch::silu(fc1->forward(x)));
+}
+
+TransformerBlockImpl::TransformerBlockImpl(TransformerBlockOptions options_) : options(options_) {
+  reset();
+}
+
+void TransformerBlockImpl::reset() {
+  RmsNormOptions no(options.dim);
+  no.eps = options.norm_eps;
+  att_norm = register_module("att_norm", RmsNorm(no));
+  ffn_norm = register_module("ffn_norm", RmsNorm(no));
+  att = register_module("att", SelfAttention(options));
+  mlp = register_module("mlp", Mlp(options));
+}
+
+void TransformerBlockImpl::pretty_print(std::ostream& stream) const {
+  stream << "xcodec::models::TransformerBlock(dim=" << options.dim << ", heads=" << options.heads
+         << ")";
+}
+
+torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = x + att->forward(att_norm->forward(x));
+  return y + mlp->forward(ffn_norm->forward(y));
+}
+
+}  // namespace xcodec::models

@@ -1,0 +1,708 @@
+#include "xcodec/train/trainer.h"
+
+#include <torch/torch.h>
+#include <ATen/autocast_mode.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <unistd.h>
+
+#include "xcodec/audio/audio.h"
+#include "xcodec/core/error.h"
+#include "xcodec/core/logging.h"
+#include "xcodec/core/signals.h"
+#include "xcodec/data/loading/audio_dataset.h"
+#include "xcodec/data/loading/data_loader.h"
+#include "xcodec/io/tensorboard_writer.h"
+#include "xcodec/losses/gan_loss.h"
+#include "xcodec/losses/mel_loss.h"
+#include "xcodec/losses/semantic_loss.h"
+#include "xcodec/losses/stft_loss.h"
+#include "xcodec/models/codecs/semantic_teacher_factory.h"
+#include "xcodec/models/codecs/xcodec2_model.h"
+#include "xcodec/models/discriminators/discriminators.h"
+#include "xcodec/train/checkpoint.h"
+#include "xcodec/train/distributed/data_parallel.h"
+#include "xcodec/train/feature_cache.h"
+#include "xcodec/data/registry/registry.h"
+#include "xcodec/train/lr_schedule.h"
+
+namespace xcodec::train {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const int64_t t = static_cast<int64_t>(s + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%lld:%02lld:%02lld", static_cast<long long>(t / 3600),
+                static_cast<long long>((t / 60) % 60), static_cast<long long>(t % 60));
+  return buf;
+}
+
+torch::Device pick_device(const TrainerConfig& t, int rank) {
+  if (t.accelerator == "cpu") return torch::kCPU;
+  const bool cuda = torch::cuda::is_available();
+  if ((t.accelerator == "cuda" || t.accelerator == "gpu") && !cuda) {
+    throw ConfigError("train.trainer.accelerator=" + t.accelerator + " but no CUDA device is available");
+  }
+  if (!cuda) return torch::kCPU;
+  const int64_t n = static_cast<int64_t>(torch::cuda::device_count());
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(rank % std::max<int64_t>(1, n)));
+}
+
+std::vector<torch::Tensor> params_of(const torch::nn::Module& m) { return m.parameters(true); }
+
+void set_requires_grad(const std::vector<torch::Tensor>& params, bool on) {
+  for (auto p : params) p.requires_grad_(on);
+}
+
+bool finite(const torch::Tensor& t) { return std::isfinite(t.item<double>()); }
+
+/// Float16 training needs the loss scaled so small gradients survive (the original used
+/// Lightning's GradScaler); LibTorch 1.13 has no C++ GradScaler, so this is a minimal one.
+struct LossScaler {
+  bool enabled = false;
+  double scale = 65536.0;
+  int64_t good_steps = 0;
+  torch::Tensor apply(const torch::Tensor& loss) const { return enabled ? loss * scale : loss; }
+  /// Unscales gradients in place; false when any is non-finite (the step must be skipped).
+  bool unscale(const std::vector<torch::Tensor>& params) {
+    if (!enabled) return true;
+    bool ok = true;
+    for (const auto& p : params) {
+      if (!p.grad().defined()) continue;
+      p.grad().div_(scale);
+      ok = ok && torch::isfinite(p.grad()).all().item<bool>();
+    }
+    return ok;
+  }
+  void update(bool ok) {
+    if (!enabled) return;
+    if (!ok) {
+      scale = std::max(1.0, scale / 2);
+      good_steps = 0;
+    } else if (++good_steps % 2000 == 0) {
+      scale *= 2;
+    }
+  }
+};
+
+/// Mixed-precision autocast for the forward passes (CUDA only; see TrainerConfig::precision).
+class AutocastScope {
+ public:
+  AutocastScope(bool enabled, torch::ScalarType dtype) : enabled_(enabled) {
+    if (!enabled_) return;
+    prev_ = at::autocast::is_enabled();
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  }
+  ~AutocastScope() {
+    if (!enabled_) return;
+    at::autocast::set_enabled(prev_);
+    at::autocast::clear_cache();
+  }
+
+ private:
+  bool enabled_;
+  bool prev_ = false;
+};
+
+struct GeneratorPass {
+  torch::Tensor y;         // [B, 1, L]
+  torch::Tensor target;    // [B, T, S] teacher hidden states
+  models::CodecForwardOutput out;
+};
+
+struct StepStats {
+  std::map<std::string, double> values;  // loss name → value (averaged over micro-batches)
+  bool skipped = false;
+};
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainingConfig& config)
+      : cfg_(config), env_(DistributedEnv::from_environment()), device_(pick_device(config.train.trainer, env_.rank)) {
+    cfg_.validate();
+    if (cfg_.train.trainer.devices != env_.world_size) {
+      throw ConfigError("train.trainer.devices=" + std::to_string(cfg_.train.trainer.devices) +
+                        (env_.active() ? " but this process is one of " + std::to_string(env_.world_size) + " ranks"
+                                       : ": data-parallel runs are started by the `xcodec train` command, which "
+                                         "launches one process per device"));
+    }
+    if (env_.active()) {
+      if (env_.rank > 0) set_log_level(LogLevel::kWarn);  // rank 0 speaks for the group
+      dp_ = std::make_unique<DataParallel>(env_);
+    }
+    const Precision precision = cfg_.train.trainer.precision_kind();
+    if (precision != Precision::kFloat32 && !device_.is_cuda()) {
+      throw ConfigError("train.trainer.precision=" + cfg_.train.trainer.precision +
+                        " needs a CUDA device; use \"32\" on CPU");
+    }
+    autocast_ = precision != Precision::kFloat32;
+    autocast_dtype_ = precision == Precision::kBFloat16Mixed ? torch::kBFloat16 : torch::kFloat16;
+    scaler_.enabled = precision == Precision::kFloat16Mixed;
+
+    torch::manual_seed(static_cast<uint64_t>(cfg_.seed));
+    model_config_ = models::XCodec2Config::from_yaml(YAML::Dump(cfg_.model));
+    const int64_t hop = model_config_.hop_length();
+    if (cfg_.dataset.min_audio_length % hop != 0) {
+      throw ConfigError("dataset.min_audio_length=" + std::to_string(cfg_.dataset.min_audio_length) +
+                        " must be a multiple of the model's hop length " + std::to_string(hop));
+    }
+    if (cfg_.dataset.sample_rate != model_config_.sample_rate) {
+      throw ConfigError("dataset.sample_rate=" + std::to_string(cfg_.dataset.sample_rate) +
+                        " differs from model.sample_rate=" + std::to_string(model_config_.sample_rate));
+    }
+    teacher_ = models::make_semantic_teacher(model_config_, device_, static_cast<uint64_t>(cfg_.seed));
+    if (!teacher_ && cfg_.train.use_semantic_loss) {
+      XCODEC_LOG_INFO("[train] semantic branch off (model.semantic.teacher=none): no semantic loss");
+    }
+
+    codec_ = models::CodecModel(model_config_, /*with_training_heads=*/true);
+    codec_->to(device_);
+    codec_->prepare_for_training();
+    codec_->train();
+    if (cfg_.discriminator.use_mpd || cfg_.discriminator.use_mstft) {
+      disc_ = models::Discriminators(cfg_.discriminator);
+      disc_->to(device_);
+      disc_params_ = params_of(*disc_);
+    }
+    gen_params_ = params_of(*codec_);
+
+    opt_g_ = make_adamw(gen_params_, cfg_.train.gen_optimizer, cfg_.train.gen_scheduler);
+    sched_g_ = std::make_unique<WarmupLrScheduler>(*opt_g_, cfg_.train.gen_scheduler);
+    if (!disc_params_.empty()) {
+      opt_d_ = make_adamw(disc_params_, cfg_.train.disc_optimizer, cfg_.train.disc_scheduler);
+      sched_d_ = std::make_unique<WarmupLrScheduler>(*opt_d_, cfg_.train.disc_scheduler);
+    }
+    auto mel_opts = cfg_.train.mel_loss;
+    mel_opts.sample_rate = static_cast<double>(model_config_.sample_rate);
+    mel_loss_ = std::make_unique<losses::MultiResolutionMelLoss>(mel_opts);
+
+    data::CorpusOptions corpus;
+    corpus.data_dir = cfg_.data_dir;
+    corpus.names = cfg_.dataset.names;
+    corpus.weights = cfg_.dataset.weights;
+    corpus.sample_rate = static_cast<int>(cfg_.dataset.sample_rate);
+    corpus.crop_length = cfg_.dataset.min_audio_length;
+    data::DataLoaderOptions lo;
+    lo.batch_size = cfg_.dataset.train.batch_size;
+    lo.shuffle = cfg_.dataset.train.shuffle;
+    lo.num_workers = static_cast<int>(cfg_.dataset.num_workers);
+    lo.prefetch_batches = static_cast<int>(cfg_.dataset.prefetch_batches);
+    lo.seed = static_cast<uint64_t>(cfg_.seed);
+    lo.rank = env_.rank;
+    lo.world_size = env_.world_size;
+    data::DatasetPtr train_set = data::make_corpus(corpus);
+    if (teacher_) {
+      // Cached teacher states (xcodec features) replace the teacher for crops they cover.
+      const auto registry = data::DatasetRegistry::load(cfg_.data_dir);
+      std::map<std::string, std::shared_ptr<const FeatureCache>> caches;
+      for (const auto& name : cfg_.dataset.names) {
+        if (auto c = FeatureCache::open(registry, name, teacher_->layer(), teacher_->hidden_size())) {
+          XCODEC_LOG_INFO("[data] using cached teacher states of '" << name << "' from " << c->dir());
+          caches[name] = c;
+        }
+      }
+      if (!caches.empty()) {
+        corpus.crop_align = hop;
+        const int64_t frames = cfg_.dataset.min_audio_length / hop;
+        train_set = data::map(data::make_corpus(corpus), [caches, hop, frames](data::Example ex, uint64_t) {
+          const auto slash = ex.id.find('/');
+          auto it = caches.find(ex.id.substr(0, slash));
+          if (it != caches.end()) {
+            if (auto f = it->second->frames(ex.id.substr(slash + 1), ex.offset / hop, frames)) ex.semantic = *f;
+          }
+          return ex;
+        });
+      }
+    }
+    // A corpus smaller than one batch still trains (with short batches) rather than failing.
+    lo.drop_last = train_set->size() >= static_cast<size_t>(lo.batch_size);
+    train_loader_ = std::make_unique<data::DataLoader>(train_set, lo);
+
+    if (cfg_.train.val_every > 0) {
+      corpus.split = data::Split::kVal;
+      corpus.weights.clear();
+      corpus.random_crop = false;  // the same crops every validation, comparable over time
+      auto val = data::make_corpus(corpus);
+      if (val->size() == 0) {
+        XCODEC_LOG_WARN("[train] the val split of " << cfg_.dataset.names.size()
+                                                    << " dataset(s) is empty: validation is off");
+      } else {
+        data::DataLoaderOptions vo = lo;
+        vo.shuffle = false;
+        vo.drop_last = false;
+        vo.batch_size = std::min<int64_t>(cfg_.dataset.val.batch_size, static_cast<int64_t>(val->size()));
+        vo.num_workers = 1;
+        vo.rank = 0;  // validation runs on rank 0 over the whole split
+        vo.world_size = 1;
+        val_dataset_ = val;
+        val_options_ = vo;
+      }
+    }
+  }
+
+  TrainResult fit() {
+    if (main_rank()) {
+      fs::create_directories(cfg_.log_dir);
+      save_resolved_config(cfg_, "resolved by xcodec train");
+    }
+    resume_or_init();
+    if (main_rank()) {
+      tb_ = std::make_unique<io::TensorBoardWriter>(cfg_.log_dir);
+      jsonl_.open((fs::path(cfg_.log_dir) / "metrics.jsonl").string(), std::ios::app);
+      if (!jsonl_) throw IoError("cannot write " + (fs::path(cfg_.log_dir) / "metrics.jsonl").string());
+    }
+
+    TrainResult result;
+    const int64_t max_steps = cfg_.train.trainer.max_steps;
+    const int64_t start_step = step_;
+    const bool tty = main_rank() && ::isatty(STDERR_FILENO);
+    XCODEC_LOG_INFO("[train] " << (start_step > 0 ? "resuming at step " + std::to_string(start_step) : "starting")
+                               << " on " << device_ << "; " << max_steps << " steps; codec "
+                               << count(gen_params_) << " params, discriminators " << count(disc_params_)
+                               << " params; log_dir " << cfg_.log_dir);
+    const auto run_start = Clock::now();
+    double data_wait = 0.0;
+    double step_time = 0.0;
+    while (step_ < max_steps) {
+      const bool stop = dp_ ? dp_->any(stop_requested()) : stop_requested();
+      if (stop) {
+        result.interrupted = true;
+        break;
+      }
+      const auto t0 = Clock::now();
+      std::vector<data::Batch> micro;
+      for (int64_t i = 0; i < cfg_.train.trainer.accumulate_grad_batches; ++i) micro.push_back(train_loader_->next());
+      const double waited = seconds_since(t0);
+      const StepStats stats = train_step(micro);
+      ++step_;
+      const double took = seconds_since(t0);
+      data_wait += waited;
+      step_time += took;
+      if (stats.skipped) {
+        ++nonfinite_;
+        XCODEC_LOG_WARN("[train] step " << step_ << ": non-finite loss, step skipped (" << nonfinite_
+                                        << " in a row)");
+        if (nonfinite_ >= cfg_.train.max_nonfinite_steps) {
+          if (main_rank()) write_checkpoint(true, false);
+          throw Error("training diverged: " + std::to_string(nonfinite_) +
+                      " consecutive steps with NaN/Inf losses (train.max_nonfinite_steps); last.ckpt was written");
+        }
+      } else {
+        nonfinite_ = 0;
+        last_mel_ = stats.values.at("mel");
+        if (step_ == start_step + 1) result.first_mel_loss = last_mel_;
+      }
+      const bool log_now = step_ % std::max<int64_t>(1, cfg_.train.trainer.log_every) == 0 ||
+                           step_ == max_steps || step_ == start_step + 1;
+      if (log_now && main_rank()) {
+        const double done = static_cast<double>(step_ - start_step);
+        const double rate = done / std::max(1e-9, seconds_since(run_start));
+        log_metrics(stats, rate, data_wait / std::max(1e-9, step_time));
+        std::ostringstream line;
+        line << "[train] step " << step_ << "/" << max_steps << std::fixed << std::setprecision(4);
+        for (const char* k : {"loss_g", "mel", "loss_d"}) {
+          if (stats.values.count(k)) line << " " << k << " " << stats.values.at(k);
+        }
+        line << std::setprecision(2) << " | " << rate << " steps/s | data wait "
+             << std::setprecision(0) << 100.0 * data_wait / std::max(1e-9, step_time) << "% | ETA "
+             << format_duration((max_steps - step_) / std::max(1e-9, rate));
+        if (tty && step_ != max_steps) {
+          std::fprintf(stderr, "\r%s\033[K", line.str().c_str());
+        } else {
+          if (tty) std::fprintf(stderr, "\r\033[K");
+          XCODEC_LOG_INFO(line.str());
+        }
+      }
+      if (main_rank() && cfg_.train.val_every > 0 && val_dataset_ && step_ % cfg_.train.val_every == 0) validate();
+      if (main_rank() && cfg_.train.checkpoint_every > 0 && step_ % cfg_.train.checkpoint_every == 0) {
+        result.last_checkpoint = write_checkpoint(true, true);
+      }
+    }
+    if (tty) std::fprintf(stderr, "\n");
+    if (main_rank() && (step_ > start_step || result.interrupted || result.last_checkpoint.empty())) {
+      result.last_checkpoint = write_checkpoint(true, false);
+    }
+    if (tb_) tb_->flush();
+    result.steps = step_;
+    result.steps_this_run = step_ - start_step;
+    result.last_mel_loss = last_mel_;
+    XCODEC_LOG_INFO("[train] " << (result.interrupted ? "stopped" : "finished") << " at step " << step_
+                               << "; checkpoint " << result.last_checkpoint);
+    return result;
+  }
+
+ private:
+  static int64_t count(const std::vector<torch::Tensor>& ps) {
+    int64_t n = 0;
+    for (const auto& p : ps) n += p.numel();
+    return n;
+  }
+
+  torch::Tensor semantic_target(const torch::Tensor& wav) {
+    const int64_t frames = wav.size(-1) / model_config_.hop_length();
+    if (!teacher_) {
+      return torch::zeros({wav.size(0), frames, model_config_.semantic.hidden_size},
+                          torch::TensorOptions().device(device_));
+    }
+    return teacher_->hidden(wav.to(teacher_->options().device)).to(device_, torch::kFloat32);
+  }
+
+  models::DiscriminatorOutputs run_discriminators(const torch::Tensor& x) { return disc_->forward(x); }
+
+  // One iteration: discriminator update, then generator update against the updated
+  // discriminators (spec §11.2), both accumulated over the micro-batches.
+  StepStats train_step(const std::vector<data::Batch>& micro) {
+    StepStats stats;
+    const double k = static_cast<double>(micro.size());
+    std::vector<GeneratorPass> passes;
+    bool finite_d = true;
+    if (opt_d_) opt_d_->zero_grad();
+    for (const auto& b : micro) {
+      GeneratorPass pass;
+      pass.y = b.wav.to(device_).unsqueeze(1);
+      pass.target = b.semantic.defined() ? b.semantic.to(device_) : semantic_target(b.wav);
+      {
+        AutocastScope ac(autocast_, autocast_dtype_);
+        pass.out = codec_->forward(pass.y, pass.target);
+        if (opt_d_) {
+          const auto real = run_discriminators(pass.y);
+          const auto fake = run_discriminators(pass.out.recon.detach());
+          auto d = losses::discriminator_adversarial_loss(real.logits, fake.logits);
+          torch::Tensor loss_d = (d.real + d.fake) * cfg_.train.lambdas.disc;
+          finite_d = finite_d && finite(loss_d);
+          stats.values["loss_d"] += loss_d.item<double>() / k;
+          stats.values["d_real"] += d.real.item<double>() / k;
+          stats.values["d_fake"] += d.fake.item<double>() / k;
+          if (finite_d) scaler_.apply(loss_d / k).backward();
+        }
+      }
+      passes.push_back(std::move(pass));
+    }
+    if (opt_d_) {
+      if (dp_) {
+        finite_d = !dp_->any(!finite_d);  // every rank skips together, or none does
+        if (finite_d) dp_->average_gradients(disc_params_);
+      }
+      if (finite_d && scaler_.unscale(disc_params_)) {
+        if (cfg_.train.disc_grad_clip > 0) {
+          stats.values["grad_norm_d"] = torch::nn::utils::clip_grad_norm_(disc_params_, cfg_.train.disc_grad_clip);
+        }
+        opt_d_->step();
+        sched_d_->step();
+      }
+      opt_d_->zero_grad();
+    }
+
+    set_requires_grad(disc_params_, false);
+    opt_g_->zero_grad();
+    bool finite_g = true;
+    const auto& lam = cfg_.train.lambdas;
+    for (auto& pass : passes) {
+      torch::Tensor loss_g;
+      {
+        AutocastScope ac(autocast_, autocast_dtype_);
+        const torch::Tensor& y_hat = pass.out.recon;
+        std::map<std::string, torch::Tensor> terms;
+        terms["mel"] = (*mel_loss_)(y_hat.squeeze(1).to(torch::kFloat32), pass.y.squeeze(1)).total;
+        if (opt_d_ && (cfg_.train.use_adv_loss || cfg_.train.use_feat_loss)) {
+          models::DiscriminatorOutputs real;
+          {
+            torch::NoGradGuard no_grad;
+            real = run_discriminators(pass.y);
+          }
+          const auto fake = run_discriminators(y_hat);
+          terms["adv"] = losses::generator_adversarial_loss(fake.logits).total;
+          terms["feat"] = losses::feature_matching_loss(fake.feature_maps, real.feature_maps);
+        }
+        if (teacher_) {
+          terms["semantic"] =
+              losses::semantic_reconstruction_loss(pass.out.semantic_recon, pass.target.transpose(1, 2));
+        }
+        if (cfg_.train.use_stft_loss) {
+          terms["stft"] = losses::multi_resolution_stft_loss(y_hat.squeeze(1).to(torch::kFloat32),
+                                                             pass.y.squeeze(1), cfg_.train.stft_loss)
+                              .total;
+        }
+        loss_g = torch::zeros({}, pass.y.options());
+        auto add = [&](const char* name, bool use, double lambda) {
+          if (use && terms.count(name)) loss_g = loss_g + lambda * terms[name];
+        };
+        add("mel", cfg_.train.use_mel_loss, lam.mel);
+        add("adv", cfg_.train.use_adv_loss, lam.adv);
+        add("feat", cfg_.train.use_feat_loss, lam.feat);
+        add("semantic", cfg_.train.use_semantic_loss, lam.semantic);
+        add("stft", cfg_.train.use_stft_loss, lam.stft);
+        for (const auto& [name, t] : terms) stats.values[name] += t.item<double>() / passes.size();
+      }
+      finite_g = finite_g && finite(loss_g);
+      stats.values["loss_g"] += loss_g.item<double>() / k;
+      if (finite_g) scaler_.apply(loss_g / k).backward();
+    }
+    bool stepped_g = false;
+    if (dp_) {
+      finite_g = !dp_->any(!finite_g);
+      if (finite_g) dp_->average_gradients(gen_params_);
+    }
+    if (finite_g && scaler_.unscale(gen_params_)) {
+      if (cfg_.train.gen_grad_clip > 0) {
+        stats.values["grad_norm_g"] = torch::nn::utils::clip_grad_norm_(gen_params_, cfg_.train.gen_grad_clip);
+      }
+      opt_g_->step();
+      sched_g_->step();
+      stepped_g = true;
+    }
+    scaler_.update(stepped_g);
+    opt_g_->zero_grad();
+    set_requires_grad(disc_params_, true);
+    stats.values["lr_g"] = sched_g_->current_lr();
+    if (sched_d_) stats.values["lr_d"] = sched_d_->current_lr();
+    stats.skipped = !(finite_d && finite_g);
+    return stats;
+  }
+
+  void log_metrics(const StepStats& stats, double steps_per_s, double data_wait_share) {
+    nlohmann::json j;
+    j["step"] = step_;
+    j["time"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const auto& [k, v] : stats.values) {
+      j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+      const bool is_lr = k.rfind("lr_", 0) == 0;
+      tb_->add_scalar((is_lr ? "lr/" : "train/") + k, v, step_);
+    }
+    j["steps_per_s"] = steps_per_s;
+    j["data_wait_share"] = data_wait_share;
+    tb_->add_scalar("perf/steps_per_s", steps_per_s, step_);
+    jsonl_ << j.dump() << "\n";
+    jsonl_.flush();
+  }
+
+  void validate() {
+    torch::NoGradGuard no_grad;
+    codec_->eval();
+    data::DataLoader loader(val_dataset_, val_options_);
+    const int64_t limit = cfg_.train.trainer.limit_val_batches > 0
+                              ? std::min(cfg_.train.trainer.limit_val_batches, loader.batches_per_epoch())
+                              : loader.batches_per_epoch();
+    double mel = 0.0;
+    int64_t items = 0;
+    int64_t written = 0;
+    const int64_t codebook = codebook_size();
+    torch::Tensor hist = torch::zeros({codebook}, torch::kFloat64);
+    const fs::path example_dir = fs::path(cfg_.log_dir) / "val" / ("step=" + std::to_string(step_));
+    for (int64_t bi = 0; bi < limit; ++bi) {
+      const data::Batch b = loader.next();
+      const torch::Tensor y = b.wav.to(device_).unsqueeze(1);
+      const auto out = codec_->forward(y, semantic_target(b.wav));
+      mel += (*mel_loss_)(out.recon.squeeze(1), y.squeeze(1)).total.item<double>() * y.size(0);
+      items += y.size(0);
+      hist += torch::bincount(out.codes.flatten().to(torch::kCPU, torch::kInt64), {}, codebook).to(torch::kFloat64);
+      for (int64_t i = 0; i < y.size(0) && written < cfg_.train.val_examples; ++i, ++written) {
+        fs::create_directories(example_dir);
+        const torch::Tensor rec = out.recon[i][0].to(torch::kCPU, torch::kFloat32).contiguous();
+        audio::Audio a;
+        a.sample_rate = static_cast<int>(model_config_.sample_rate);
+        a.samples.assign(rec.data_ptr<float>(), rec.data_ptr<float>() + rec.numel());
+        audio::write_audio((example_dir / ("example_" + std::to_string(written) + ".wav")).string(), a);
+        tb_->add_audio("val/example_" + std::to_string(written), a.samples, a.sample_rate, step_);
+      }
+    }
+    codec_->train();
+    const double total = hist.sum().item<double>();
+    const torch::Tensor p = hist / std::max(1.0, total);
+    const double entropy = -(p * torch::log(p.clamp_min(1e-30))).sum().item<double>();
+    nlohmann::json j;
+    j["step"] = step_;
+    j["val/mel_loss"] = mel / std::max<int64_t>(1, items);
+    j["val/codebook_usage"] = (hist > 0).sum().item<double>() / static_cast<double>(codebook);
+    j["val/perplexity"] = std::exp(entropy);
+    j["val/items"] = items;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() != "step" && it.key() != "val/items") tb_->add_scalar(it.key(), it.value().get<double>(), step_);
+    }
+    jsonl_ << j.dump() << "\n";
+    jsonl_.flush();
+    XCODEC_LOG_INFO("[val] step " << step_ << ": mel " << j["val/mel_loss"].get<double>() << ", codebook usage "
+                                  << 100.0 * j["val/codebook_usage"].get<double>() << "%, perplexity "
+                                  << j["val/perplexity"].get<double>() << " over " << items << " crops");
+  }
+
+  int64_t codebook_size() const {
+    int64_t n = 1;
+    for (int64_t l : model_config_.codec_decoder.levels) n *= l;
+    return n;
+  }
+
+  std::string write_checkpoint(bool last, bool numbered) {
+    CheckpointWriter w;
+    // Codec keys under "model.", discriminators under their released names ("discriminator.",
+    // "spec_discriminator."), AdamW moments under "optim_g." / "optim_d.".
+    w.add_module("model.", *codec_);
+    if (disc_) w.add_module("", *disc_);
+    w.add_optimizer("optim_g.", *opt_g_, *codec_);
+    if (opt_d_) w.add_optimizer("optim_d.", *opt_d_, *disc_);
+    w.add_rng_state();
+    const auto [epoch, batch] = train_loader_->position();
+    w.set_metadata("xcodec.checkpoint_version", "1");
+    w.set_metadata(models::kMetaModel, models::CodecModelImpl::kName);
+    w.set_metadata(models::kMetaConfig, model_config_.to_yaml());
+    w.set_metadata("xcodec.training_config", YAML::Dump(cfg_.to_yaml()));
+    w.set_metadata("xcodec.teacher_seed", std::to_string(cfg_.seed));
+    w.set_metadata("step", std::to_string(step_));
+    w.set_metadata("epoch", std::to_string(epoch));
+    w.set_metadata("batch", std::to_string(batch));
+    w.set_metadata("sched_g", std::to_string(sched_g_->steps_taken()));
+    w.set_metadata("sched_d", std::to_string(sched_d_ ? sched_d_->steps_taken() : 0));
+    w.set_metadata("nonfinite", std::to_string(nonfinite_));
+    w.set_metadata("loss_scale", std::to_string(scaler_.scale));
+    std::string path;
+    if (numbered) {
+      path = (fs::path(cfg_.log_dir) / ("step=" + std::to_string(step_) + ".ckpt")).string();
+      w.save(path);
+    }
+    if (last) {
+      path = (fs::path(cfg_.log_dir) / "last.ckpt").string();
+      w.save(path);
+    }
+    XCODEC_LOG_DEBUG("[ckpt] wrote " << path);
+    return path;
+  }
+
+  void load_checkpoint(const CheckpointReader& r) {
+    r.load_module("model.", *codec_);
+    if (disc_) r.load_module("", *disc_);
+    r.load_optimizer("optim_g.", *opt_g_, *codec_);
+    if (opt_d_) r.load_optimizer("optim_d.", *opt_d_, *disc_);
+    r.load_rng_state();
+    step_ = std::stoll(r.metadata("step"));
+    sched_g_->set_steps_taken(std::stoll(r.metadata("sched_g")));
+    if (sched_d_) sched_d_->set_steps_taken(std::stoll(r.metadata("sched_d")));
+    nonfinite_ = std::stoll(r.metadata("nonfinite"));
+    scaler_.scale = std::stod(r.metadata("loss_scale"));
+    train_loader_->seek(std::stoll(r.metadata("epoch")), std::stoll(r.metadata("batch")));
+  }
+
+  void resume_or_init() {
+    for (const auto& candidate : resume_candidates(cfg_.log_dir)) {
+      try {
+        CheckpointReader r(candidate);
+        load_checkpoint(r);
+        XCODEC_LOG_INFO("[ckpt] resumed from " << candidate << " at step " << step_);
+        return;
+      } catch (const Error& e) {
+        XCODEC_LOG_WARN("[ckpt] cannot resume from " << candidate << ": " << e.what()
+                                                     << "; trying the previous checkpoint");
+      } catch (const std::exception& e) {
+        XCODEC_LOG_WARN("[ckpt] cannot resume from " << candidate << ": " << e.what()
+                                                     << "; trying the previous checkpoint");
+      }
+    }
+    if (!cfg_.init_from.empty()) {
+      // Generator weights only (e.g. the released model or an export); discriminators fresh.
+      models::LoadStateReport report;
+      auto file = io::SafetensorsFile::open(cfg_.init_from);
+      const bool is_checkpoint = file->contains("model.fc_prior.weight");
+      if (is_checkpoint) {
+        CheckpointReader r(cfg_.init_from);
+        r.load_module("model.", *codec_);
+      } else {
+        models::LoadStateOptions o;
+        o.foreign_prefixes = {"semantic_model."};
+        o.optional_prefixes = {"fc_post_s.", "SemanticDecoder_module."};
+        report = models::load_state(*codec_, models::SafetensorsSource(file), o);
+      }
+      codec_->prepare_for_training();
+      XCODEC_LOG_INFO("[train] initialised the codec from " << cfg_.init_from);
+    }
+  }
+
+  bool main_rank() const { return env_.rank == 0; }
+
+  TrainingConfig cfg_;
+  DistributedEnv env_;
+  std::unique_ptr<DataParallel> dp_;
+  torch::Device device_;
+  bool autocast_ = false;
+  torch::ScalarType autocast_dtype_ = torch::kFloat32;
+  LossScaler scaler_;
+  models::XCodec2Config model_config_;
+  std::shared_ptr<const models::SemanticTeacher> teacher_;
+  models::CodecModel codec_{nullptr};
+  models::Discriminators disc_{nullptr};
+  std::vector<torch::Tensor> gen_params_;
+  std::vector<torch::Tensor> disc_params_;
+  std::unique_ptr<torch::optim::AdamW> opt_g_;
+  std::unique_ptr<torch::optim::AdamW> opt_d_;
+  std::unique_ptr<WarmupLrScheduler> sched_g_;
+  std::unique_ptr<WarmupLrScheduler> sched_d_;
+  std::unique_ptr<losses::MultiResolutionMelLoss> mel_loss_;
+  std::unique_ptr<data::DataLoader> train_loader_;
+  data::DatasetPtr val_dataset_;
+  data::DataLoaderOptions val_options_;
+  std::unique_ptr<io::TensorBoardWriter> tb_;
+  std::ofstream jsonl_;
+  int64_t step_ = 0;
+  int64_t nonfinite_ = 0;
+  double last_mel_ = 0.0;
+};
+
+}  // namespace
+
+TrainResult run_training(const TrainingConfig& config) {
+  Trainer trainer(config);
+  return trainer.fit();
+}
+
+void export_checkpoint(const std::string& checkpoint, const std::string& output, bool keep_heads) {
+  auto file = io::SafetensorsFile::open(checkpoint);
+  const auto& meta = file->metadata();
+  auto it = meta.find(models::kMetaConfig);
+  if (it == meta.end()) {
+    throw CheckpointError(checkpoint + ": no model config in its metadata (not an xcodec checkpoint or export)");
+  }
+  const auto config = models::XCodec2Config::from_yaml(it->second);
+  models::CodecModel model(config, keep_heads);
+  if (file->contains("model.fc_prior.weight")) {
+    CheckpointReader(checkpoint).load_module("model.", *model);
+  } else {
+    models::LoadStateOptions o;
+    o.optional_prefixes = {"fc_post_s.", "SemanticDecoder_module."};
+    o.foreign_prefixes = {"semantic_model."};
+    if (!keep_heads) o.foreign_prefixes.insert(o.foreign_prefixes.end(), o.optional_prefixes.begin(), o.optional_prefixes.end());
+    models::load_state(*model, models::SafetensorsSource(file), o);
+  }
+  if (config.semantic.teacher == "random") {
+    // The random teacher the codec was trained with travels with it, so encode needs nothing else.
+    auto seed_it = meta.find("xcodec.teacher_seed");
+    const uint64_t seed = seed_it != meta.end() ? std::stoull(seed_it->second) : 0;
+    models::Wav2Vec2BertModel w2v = models::make_random_teacher_model(config, seed);
+    std::vector<std::pair<std::string, torch::Tensor>> tensors = models::persistent_state(*model);
+    for (const auto& p : w2v->named_parameters(true)) tensors.emplace_back("semantic_model." + p.key(), p.value());
+    for (const auto& b : w2v->named_buffers(true)) tensors.emplace_back("semantic_model." + b.key(), b.value());
+    std::map<std::string, std::string> out_meta = {{models::kMetaFormatVersion, models::kFormatVersion},
+                                                   {models::kMetaModel, models::CodecModelImpl::kName},
+                                                   {models::kMetaConfig, config.to_yaml()},
+                                                   {"xcodec.teacher_config", w2v->options.config.to_json()}};
+    io::save_safetensors(output, tensors, out_meta);
+    return;
+  }
+  model->save_weights(output);
+}
+
+}  // namespace xcodec::train

@@ -1,0 +1,125 @@
+#include <torch/torch.h>
+
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/synthetic_speech.h"
+#include "support/test_support.h"
+#include "xcodec/audio/audio.h"
+#include "xcodec/core/error.h"
+#include "xcodec/data/prepare/prepare.h"
+#include "xcodec/io/safetensors.h"
+#include "xcodec/train/checkpoint.h"
+#include "xcodec/train/config/training_config.h"
+#include "xcodec/train/trainer.h"
+
+namespace xcodec::train {
+namespace {
+
+namespace fs = std::filesystem;
+using xcodec::testing::TempDir;
+
+std::string prepare_mini(const TempDir& tmp) {
+  xcodec::testing::write_synthetic_corpus((tmp.path() / "src").string(), 4, 1.2);
+  data::PrepareConfig p;
+  p.dataset = "mini";
+  p.input_dir = (tmp.path() / "src").string();
+  p.output_dir = (tmp.path() / "data").string();
+  p.val_fraction = 0.0;
+  p.test_fraction = 0.0;
+  p.jobs = 1;
+  p.progress = "none";
+  data::prepare_dataset(p);
+  return p.output_dir;
+}
+
+TrainingConfig tiny_config(const std::string& data_dir, const std::string& log_dir, int64_t steps) {
+  return load_training_config({"model=tiny", "data_dir=" + data_dir, "dataset.names=[mini]", "log_dir=" + log_dir,
+                               "train.trainer.max_steps=" + std::to_string(steps), "dataset.min_audio_length=6400",
+                               "dataset.train.batch_size=2", "dataset.num_workers=1", "train.val_every=0",
+                               "train.checkpoint_every=0", "train.trainer.log_every=1000",
+                               "train.trainer.accelerator=cpu"},
+                              std::string(XCODEC_SOURCE_DIR) + "/configs");
+}
+
+std::map<std::string, torch::Tensor> weights(const std::string& ckpt) {
+  std::map<std::string, torch::Tensor> out;
+  auto f = io::SafetensorsFile::open(ckpt);
+  for (const auto& k : f->keys()) {
+    if (k.rfind("optim_", 0) != 0 && k.rfind("rng.", 0) != 0) out[k] = f->tensor(k);
+  }
+  return out;
+}
+
+class TrainerTest : public xcodec::testing::SeededTest {};
+
+TEST_F(TrainerTest, ResumedRunFollowsTheUninterruptedOne) {
+  TempDir tmp;
+  const std::string data_dir = prepare_mini(tmp);
+  const std::string straight = (tmp.path() / "straight").string();
+  const std::string halves = (tmp.path() / "halves").string();
+  const TrainResult full = run_training(tiny_config(data_dir, straight, 4));
+  EXPECT_EQ(full.steps, 4);
+  const TrainResult first = run_training(tiny_config(data_dir, halves, 2));
+  EXPECT_EQ(first.steps, 2);
+  torch::manual_seed(777);  // the resumed process starts from a different RNG state
+  const TrainResult second = run_training(tiny_config(data_dir, halves, 4));
+  EXPECT_EQ(second.steps_this_run, 2);
+  const auto a = weights(full.last_checkpoint);
+  const auto b = weights(second.last_checkpoint);
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [k, t] : a) EXPECT_TRUE(t.equal(b.at(k))) << k;
+  EXPECT_TRUE(fs::exists(fs::path(straight) / "config.yaml"));
+  EXPECT_TRUE(fs::exists(fs::path(straight) / "metrics.jsonl"));
+}
+
+TEST_F(TrainerTest, DamagedLastCheckpointFallsBackToThePreviousOne) {
+  TempDir tmp;
+  const std::string data_dir = prepare_mini(tmp);
+  const std::string log = (tmp.path() / "log").string();
+  auto cfg = tiny_config(data_dir, log, 2);
+  cfg.train.checkpoint_every = 2;
+  run_training(cfg);
+  ASSERT_TRUE(fs::exists(fs::path(log) / "step=2.ckpt"));
+  std::ofstream(fs::path(log) / "last.ckpt", std::ios::trunc) << "torn write";
+  cfg.train.trainer.max_steps = 3;
+  const TrainResult r = run_training(cfg);
+  EXPECT_EQ(r.steps_this_run, 1);  // resumed at step 2 from step=2.ckpt
+}
+
+TEST_F(TrainerTest, ExportWritesSelfDescribingInferenceWeights) {
+  TempDir tmp;
+  const std::string data_dir = prepare_mini(tmp);
+  const TrainResult r = run_training(tiny_config(data_dir, (tmp.path() / "log").string(), 1));
+  const std::string out = (tmp.path() / "model.safetensors").string();
+  export_checkpoint(r.last_checkpoint, out);
+  auto f = io::SafetensorsFile::open(out);
+  EXPECT_TRUE(f->contains("fc_prior.weight"));
+  EXPECT_TRUE(f->contains("generator.quantizer.project_in.weight"));
+  EXPECT_FALSE(f->contains("fc_post_s.weight"));  // training-only head dropped
+  for (const auto& k : f->keys()) EXPECT_EQ(k.find("discriminator"), std::string::npos) << k;
+  EXPECT_EQ(f->metadata().count("xcodec.config"), 1u);
+}
+
+TEST_F(TrainerTest, ConfigErrorsNameTheKey) {
+  TempDir tmp;
+  const std::string data_dir = prepare_mini(tmp);
+  auto cfg = tiny_config(data_dir, (tmp.path() / "log").string(), 1);
+  cfg.dataset.names = {"nope"};
+  try {
+    run_training(cfg);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'nope' is not registered"), std::string::npos) << e.what();
+  }
+  cfg.dataset.names = {"mini"};
+  cfg.dataset.min_audio_length = 1000;
+  EXPECT_THROW(run_training(cfg), ConfigError);  // not a multiple of the hop
+}
+
+}  // namespace
+}  // namespace xcodec::train
