@@ -46,7 +46,8 @@ class Codec : public std::enable_shared_from_this<Codec> {
  public:
   /// Loads a safetensors file; the model config comes from its metadata (exported files) or is
   /// the X-Codec-2.0 default (the released file). Throws CheckpointError/ConfigError/IoError.
-  static std::shared_ptr<const Codec> load(const std::string& path, const CodecOptions& options = {});
+  static std::shared_ptr<const Codec> load(const std::string& path,
+                                           const CodecOptions& options = {});
   ~Codec();
   Codec(const Codec&) = delete;
   Codec& operator=(const Codec&) = delete;
@@ -56,14 +57,16 @@ class Codec : public std::enable_shared_from_this<Codec> {
   Codes encode(const std::vector<float>& samples, int sample_rate) const;
   /// Several utterances; each item's codes equal those it gets alone (items of equal padded
   /// length share one forward pass).
-  std::vector<Codes> encode_batch(const std::vector<std::vector<float>>& utterances, int sample_rate) const;
+  std::vector<Codes> encode_batch(const std::vector<std::vector<float>>& utterances,
+                                  int sample_rate) const;
   /// Codes → samples at sample_rate(), hop samples per frame (the padding is not trimmed).
   std::vector<float> decode(const Codes& codes) const;
   std::vector<std::vector<float>> decode_batch(const std::vector<Codes>& codes) const;
   /// Encode then decode, resampled back: exactly the input's length at the input's rate.
   std::vector<float> reconstruct(const std::vector<float>& samples, int sample_rate) const;
   /// Decoder for codes arriving in pieces (see StreamingDecoder).
-  StreamingDecoder stream_decoder(int64_t left_context_frames = 100, int64_t lookahead_frames = 25) const;
+  StreamingDecoder stream_decoder(int64_t left_context_frames = 100,
+                                  int64_t lookahead_frames = 25) const;
 
   int sample_rate() const;
   double frame_rate() const;

@@ -15,30 +15,38 @@ struct CodecArgs {
   infer::FileJobOptions job;
 };
 
-void add_codec_command(CLI::App& root, const char* name, const char* help, infer::FileJobKind kind, const char* in_help,
-                       const char* out_help) {
+void add_codec_command(CLI::App& root, const char* name, const char* help, infer::FileJobKind kind,
+                       const char* in_help, const char* out_help) {
   auto* cmd = root.add_subcommand(name, help);
   auto args = std::make_shared<CodecArgs>();
   args->job.kind = kind;
   cmd->add_option("input", args->job.input, in_help)->required();
   cmd->add_option("-o,--output", args->job.output, out_help)->required();
-  cmd->add_option("-m,--model", args->model, "weights (.safetensors from `xcodec export`, or the released model)")->required();
+  cmd->add_option("-m,--model", args->model,
+                  "weights (.safetensors from `xcodec export`, or the released model)")
+      ->required();
   if (kind != infer::FileJobKind::kDecode) {
-    cmd->add_option("--teacher", args->codec.teacher,
-                    "w2v-BERT 2.0 folder (config.json + model.safetensors) when the weights do not include it");
+    cmd->add_option(
+        "--teacher", args->codec.teacher,
+        "w2v-BERT 2.0 folder (config.json + model.safetensors) when the weights do not include it");
   }
   cmd->add_option("--device", args->codec.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("-j,--jobs", args->job.jobs, "files processed in parallel")->capture_default_str();
-  cmd->add_option("--threads", args->codec.num_threads, "intra-op threads (0 = LibTorch default)")->capture_default_str();
-  cmd->add_flag("--overwrite", args->job.overwrite, "recompute outputs that already exist (default: skip them)");
+  cmd->add_option("-j,--jobs", args->job.jobs, "files processed in parallel")
+      ->capture_default_str();
+  cmd->add_option("--threads", args->codec.num_threads, "intra-op threads (0 = LibTorch default)")
+      ->capture_default_str();
+  cmd->add_flag("--overwrite", args->job.overwrite,
+                "recompute outputs that already exist (default: skip them)");
   cmd->add_option("--progress", args->job.progress, "auto, lines or none")->capture_default_str();
   cmd->callback([args, name] {
     install_stop_handlers();
     const auto codec = Codec::load(args->model, args->codec);
     const auto r = infer::run_file_jobs(*codec, args->job);
-    std::cout << name << ": " << r.done << " written, " << r.existing << " already present, " << r.failed.size()
-              << " failed; " << r.audio_seconds << " s of audio in " << r.wall_seconds << " s\n";
-    for (const auto& [path, reason] : r.failed) std::cerr << "  failed: " << path << ": " << reason << "\n";
+    std::cout << name << ": " << r.done << " written, " << r.existing << " already present, "
+              << r.failed.size() << " failed; " << r.audio_seconds << " s of audio in "
+              << r.wall_seconds << " s\n";
+    for (const auto& [path, reason] : r.failed)
+      std::cerr << "  failed: " << path << ": " << reason << "\n";
     if (!r.failed.empty() && r.done + r.existing == 0) {
       throw Error(std::string(name) + ": every input failed; first: " + r.failed[0].second);
     }
@@ -46,13 +54,17 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
 }
 
 void add_commands(CLI::App& root) {
-  add_codec_command(root, "encode", "Audio file or folder -> codes (.npy, int32 [quantizers, frames]; mirrored tree)",
-                    infer::FileJobKind::kEncode, "audio file or folder", "output .npy file or folder");
+  add_codec_command(
+      root, "encode",
+      "Audio file or folder -> codes (.npy, int32 [quantizers, frames]; mirrored tree)",
+      infer::FileJobKind::kEncode, "audio file or folder", "output .npy file or folder");
   add_codec_command(root, "decode", "Codes (.npy) file or folder -> 16-bit WAV at the model's rate",
-                    infer::FileJobKind::kDecode, ".npy file or folder", "output .wav file or folder");
-  add_codec_command(root, "reconstruct",
-                    "Audio -> codes -> audio, with exactly the input's length and sample rate (WAV)",
-                    infer::FileJobKind::kReconstruct, "audio file or folder", "output .wav file or folder");
+                    infer::FileJobKind::kDecode, ".npy file or folder",
+                    "output .wav file or folder");
+  add_codec_command(
+      root, "reconstruct",
+      "Audio -> codes -> audio, with exactly the input's length and sample rate (WAV)",
+      infer::FileJobKind::kReconstruct, "audio file or folder", "output .wav file or folder");
 }
 
 }  // namespace

@@ -17,16 +17,20 @@ void add_features_command(CLI::App& root) {
   auto opts = std::make_shared<train::FeatureCacheOptions>();
   cmd->add_option("--data-dir", opts->data_dir, "folder holding datasets.json")->required();
   cmd->add_option("--dataset", opts->dataset, "registered dataset name")->required();
-  cmd->add_option("--teacher", opts->teacher, "folder with the teacher's config.json and model.safetensors")->required();
-  cmd->add_option("--layer", opts->layer, "hidden state to cache (X-Codec-2.0: 16)")->capture_default_str();
+  cmd->add_option("--teacher", opts->teacher,
+                  "folder with the teacher's config.json and model.safetensors")
+      ->required();
+  cmd->add_option("--layer", opts->layer, "hidden state to cache (X-Codec-2.0: 16)")
+      ->capture_default_str();
   cmd->add_option("--device", opts->device, "cpu or cuda[:N]")->capture_default_str();
   cmd->callback([opts] {
     install_stop_handlers();
     const auto r = train::build_feature_cache(*opts);
-    std::cout << "features: " << r.computed << " computed, " << r.existing << " already cached, " << r.failed
-              << " failed; " << r.audio_seconds / 3600.0 << " h of audio in " << r.wall_seconds << " s -> "
-              << r.cache_dir << "\n";
-    if (r.failed > 0 && r.computed + r.existing == 0) throw Error("features: no file could be processed");
+    std::cout << "features: " << r.computed << " computed, " << r.existing << " already cached, "
+              << r.failed << " failed; " << r.audio_seconds / 3600.0 << " h of audio in "
+              << r.wall_seconds << " s -> " << r.cache_dir << "\n";
+    if (r.failed > 0 && r.computed + r.existing == 0)
+      throw Error("features: no file could be processed");
   });
 }
 

@@ -2,11 +2,11 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "xcodec/core/error.h"
 #include "xcodec/core/signals.h"
 #include "xcodec/train/config/compose.h"
 #include "xcodec/train/distributed/data_parallel.h"
 #include "xcodec/train/trainer.h"
-#include "xcodec/core/error.h"
 
 namespace xcodec::cli {
 namespace {
@@ -16,47 +16,58 @@ void add_train_command(CLI::App& root) {
       "train",
       "Train (or resume) an X-Codec-2.0 model. Config groups are chosen by name and any key is\n"
       "overridden by its dotted path, e.g.\n"
-      "  xcodec train data_dir=DATA dataset.names='[mini]' model=tiny log_dir=LOG train.trainer.max_steps=40\n"
-      "A log_dir holding last.ckpt resumes from it. SIGINT/SIGTERM finish the step, write last.ckpt, exit 0.");
+      "  xcodec train data_dir=DATA dataset.names='[mini]' model=tiny log_dir=LOG "
+      "train.trainer.max_steps=40\n"
+      "A log_dir holding last.ckpt resumes from it. SIGINT/SIGTERM finish the step, write "
+      "last.ckpt, exit 0.");
   struct Args {
     std::vector<std::string> overrides;
     std::string config_dir;
     bool dump = false;
   };
   auto args = std::make_shared<Args>();
-  cmd->add_option("overrides", args->overrides, "group=option and dotted.key=value overrides (see docs/training.md)");
-  cmd->add_option("--config-dir", args->config_dir, "folder of YAML configs (default: $XCODEC_CONFIG_DIR or ./configs)");
+  cmd->add_option("overrides", args->overrides,
+                  "group=option and dotted.key=value overrides (see docs/training.md)");
+  cmd->add_option("--config-dir", args->config_dir,
+                  "folder of YAML configs (default: $XCODEC_CONFIG_DIR or ./configs)");
   cmd->add_flag("--dump-config", args->dump, "print the resolved configuration as YAML and exit");
   cmd->callback([args] {
-    const train::TrainingConfig config = train::load_training_config(args->overrides, args->config_dir);
+    const train::TrainingConfig config =
+        train::load_training_config(args->overrides, args->config_dir);
     if (args->dump) {
       std::cout << train::resolved_config_yaml(config);
       return;
     }
     if (config.train.trainer.devices > 1 && !train::DistributedEnv::from_environment().active()) {
-      const int rc = train::launch_data_parallel(program_arguments(), static_cast<int>(config.train.trainer.devices));
-      if (rc != 0) throw Error("data-parallel training failed (a rank exited with status " + std::to_string(rc) + ")");
+      const int rc = train::launch_data_parallel(program_arguments(),
+                                                 static_cast<int>(config.train.trainer.devices));
+      if (rc != 0)
+        throw Error("data-parallel training failed (a rank exited with status " +
+                    std::to_string(rc) + ")");
       return;
     }
     install_stop_handlers();
     const train::TrainResult r = train::run_training(config);
     if (train::DistributedEnv::from_environment().rank > 0) return;  // rank 0 reports
-    std::cout << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps << " (" << r.steps_this_run
-              << " this run); mel loss " << r.first_mel_loss << " -> " << r.last_mel_loss << "; checkpoint "
-              << r.last_checkpoint << "\n";
+    std::cout << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps << " ("
+              << r.steps_this_run << " this run); mel loss " << r.first_mel_loss << " -> "
+              << r.last_mel_loss << "; checkpoint " << r.last_checkpoint << "\n";
   });
 }
 
 void add_export_command(CLI::App& root) {
-  auto* cmd = root.add_subcommand(
-      "export", "Write inference weights (original key names, model config in the metadata) from a checkpoint");
+  auto* cmd = root.add_subcommand("export",
+                                  "Write inference weights (original key names, model config in "
+                                  "the metadata) from a checkpoint");
   struct Args {
     std::string checkpoint;
     std::string output;
     bool keep_heads = false;
   };
   auto args = std::make_shared<Args>();
-  cmd->add_option("checkpoint", args->checkpoint, "training checkpoint (LOG/last.ckpt, LOG/step=N.ckpt)")->required();
+  cmd->add_option("checkpoint", args->checkpoint,
+                  "training checkpoint (LOG/last.ckpt, LOG/step=N.ckpt)")
+      ->required();
   cmd->add_option("-o,--output", args->output, "output .safetensors")->required();
   cmd->add_flag("--keep-training-heads", args->keep_heads,
                 "also keep fc_post_s and SemanticDecoder_module (for fine-tuning with init_from)");

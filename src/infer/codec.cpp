@@ -32,7 +32,8 @@ struct Codec::Impl {
   torch::Tensor semantic_input(const torch::Tensor& wav_padded) const {
     if (teacher) return teacher->hidden(wav_padded).to(device, torch::kFloat32);
     if (semantic_off) {
-      return torch::zeros({wav_padded.size(0), wav_padded.size(1) / config.hop_length(), config.semantic.hidden_size},
+      return torch::zeros({wav_padded.size(0), wav_padded.size(1) / config.hop_length(),
+                           config.semantic.hidden_size},
                           torch::TensorOptions().device(device));
     }
     throw ConfigError(teacher_error);
@@ -48,25 +49,31 @@ struct Codec::Impl {
   torch::Tensor to_model_rate(const std::vector<float>& samples, int rate) const {
     if (rate <= 0) throw ConfigError("encode: invalid sample rate " + std::to_string(rate));
     if (samples.empty()) throw ShapeError("encode: empty audio");
-    std::vector<float> x = rate == config.sample_rate ? samples : audio::resample(samples, rate, static_cast<int>(config.sample_rate));
+    std::vector<float> x =
+        rate == config.sample_rate
+            ? samples
+            : audio::resample(samples, rate, static_cast<int>(config.sample_rate));
     return torch::from_blob(x.data(), {static_cast<int64_t>(x.size())}, torch::kFloat32).clone();
   }
 
   torch::Tensor check_codes(const Codes& c) const {
     const int64_t q = config.codec_decoder.vq_num_quantizers;
     if (c.num_quantizers != q) {
-      throw ShapeError("codes have " + std::to_string(c.num_quantizers) + " quantizers, the model has " + std::to_string(q));
+      throw ShapeError("codes have " + std::to_string(c.num_quantizers) +
+                       " quantizers, the model has " + std::to_string(q));
     }
     if (c.frames <= 0 || static_cast<int64_t>(c.data.size()) != c.num_quantizers * c.frames) {
-      throw ShapeError("codes: " + std::to_string(c.data.size()) + " values for " + std::to_string(c.num_quantizers) +
-                       " x " + std::to_string(c.frames));
+      throw ShapeError("codes: " + std::to_string(c.data.size()) + " values for " +
+                       std::to_string(c.num_quantizers) + " x " + std::to_string(c.frames));
     }
     const auto [mn, mx] = std::minmax_element(c.data.begin(), c.data.end());
     if (*mn < 0 || *mx >= codebook_size()) {
-      throw ShapeError("code value " + std::to_string(*mn < 0 ? *mn : *mx) + " outside the codebook [0, " +
-                       std::to_string(codebook_size()) + ")");
+      throw ShapeError("code value " + std::to_string(*mn < 0 ? *mn : *mx) +
+                       " outside the codebook [0, " + std::to_string(codebook_size()) + ")");
     }
-    return torch::from_blob(const_cast<int32_t*>(c.data.data()), {1, c.num_quantizers, c.frames}, torch::kInt32).clone();
+    return torch::from_blob(const_cast<int32_t*>(c.data.data()), {1, c.num_quantizers, c.frames},
+                            torch::kInt32)
+        .clone();
   }
 
   Codes to_codes(const torch::Tensor& codes_qt) const {  // [Q, T]
@@ -81,7 +88,8 @@ struct Codec::Impl {
 
   std::vector<float> decode_tensor(const torch::Tensor& codes) const {  // [1, Q, T]
     torch::InferenceMode guard;
-    const torch::Tensor wav = model->decode(codes.to(device)).to(torch::kCPU, torch::kFloat32).contiguous();
+    const torch::Tensor wav =
+        model->decode(codes.to(device)).to(torch::kCPU, torch::kFloat32).contiguous();
     return std::vector<float>(wav.data_ptr<float>(), wav.data_ptr<float>() + wav.numel());
   }
 };
@@ -96,7 +104,8 @@ std::shared_ptr<const Codec> Codec::load(const std::string& path, const CodecOpt
   auto file = io::SafetensorsFile::open(path);
   const auto& meta = file->metadata();
   auto it = meta.find(models::kMetaConfig);
-  impl->config = it != meta.end() ? models::XCodec2Config::from_yaml(it->second) : models::XCodec2Config{};
+  impl->config =
+      it != meta.end() ? models::XCodec2Config::from_yaml(it->second) : models::XCodec2Config{};
   impl->model = models::load_codec_model(path, impl->config);
   impl->model->to(impl->device);
   impl->model->eval();
@@ -128,8 +137,9 @@ std::shared_ptr<const Codec> Codec::load(const std::string& path, const CodecOpt
     }
   }
   if (!impl->teacher && !impl->semantic_off && impl->teacher_error.empty()) {
-    impl->teacher_error = "encoding needs the w2v-BERT 2.0 semantic teacher, which '" + path +
-                          "' does not contain: pass its folder (config.json + model.safetensors) with --teacher";
+    impl->teacher_error =
+        "encoding needs the w2v-BERT 2.0 semantic teacher, which '" + path +
+        "' does not contain: pass its folder (config.json + model.safetensors) with --teacher";
   }
   return std::shared_ptr<const Codec>(new Codec(std::move(impl)));
 }
@@ -138,10 +148,12 @@ Codes Codec::encode(const std::vector<float>& samples, int sample_rate) const {
   return encode_batch({samples}, sample_rate).at(0);
 }
 
-std::vector<Codes> Codec::encode_batch(const std::vector<std::vector<float>>& utterances, int sample_rate) const {
+std::vector<Codes> Codec::encode_batch(const std::vector<std::vector<float>>& utterances,
+                                       int sample_rate) const {
   const int64_t hop = impl_->config.hop_length();
   std::vector<torch::Tensor> padded;
-  for (const auto& u : utterances) padded.push_back(models::pad_for_encoding(impl_->to_model_rate(u, sample_rate), hop));
+  for (const auto& u : utterances)
+    padded.push_back(models::pad_for_encoding(impl_->to_model_rate(u, sample_rate), hop));
   // Group by padded length: one forward per group, so no item sees another's padding.
   std::map<int64_t, std::vector<size_t>> groups;
   for (size_t i = 0; i < padded.size(); ++i) groups[padded[i].size(0)].push_back(i);
@@ -150,12 +162,15 @@ std::vector<Codes> Codec::encode_batch(const std::vector<std::vector<float>>& ut
     std::vector<torch::Tensor> rows;
     for (size_t i : items) rows.push_back(padded[i]);
     const torch::Tensor codes = impl_->encode_padded(torch::stack(rows));
-    for (size_t k = 0; k < items.size(); ++k) out[items[k]] = impl_->to_codes(codes[static_cast<int64_t>(k)]);
+    for (size_t k = 0; k < items.size(); ++k)
+      out[items[k]] = impl_->to_codes(codes[static_cast<int64_t>(k)]);
   }
   return out;
 }
 
-std::vector<float> Codec::decode(const Codes& codes) const { return impl_->decode_tensor(impl_->check_codes(codes)); }
+std::vector<float> Codec::decode(const Codes& codes) const {
+  return impl_->decode_tensor(impl_->check_codes(codes));
+}
 
 std::vector<std::vector<float>> Codec::decode_batch(const std::vector<Codes>& codes) const {
   std::map<int64_t, std::vector<size_t>> groups;
@@ -169,8 +184,9 @@ std::vector<std::vector<float>> Codec::decode_batch(const std::vector<Codes>& co
     std::vector<torch::Tensor> rows;
     for (size_t i : items) rows.push_back(tensors[i][0]);
     torch::InferenceMode guard;
-    const torch::Tensor wav =
-        impl_->model->decode(torch::stack(rows).to(impl_->device)).to(torch::kCPU, torch::kFloat32).contiguous();
+    const torch::Tensor wav = impl_->model->decode(torch::stack(rows).to(impl_->device))
+                                  .to(torch::kCPU, torch::kFloat32)
+                                  .contiguous();
     for (size_t k = 0; k < items.size(); ++k) {
       const torch::Tensor w = wav[static_cast<int64_t>(k)].flatten();
       out[items[k]].assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
@@ -183,13 +199,16 @@ std::vector<float> Codec::reconstruct(const std::vector<float>& samples, int sam
   const int64_t n_model = impl_->to_model_rate(samples, sample_rate).size(0);
   std::vector<float> y = decode(encode(samples, sample_rate));
   y.resize(static_cast<size_t>(n_model));  // drop the model's padding
-  if (sample_rate != impl_->config.sample_rate) y = audio::resample(y, static_cast<int>(impl_->config.sample_rate), sample_rate);
+  if (sample_rate != impl_->config.sample_rate)
+    y = audio::resample(y, static_cast<int>(impl_->config.sample_rate), sample_rate);
   y.resize(samples.size(), 0.0f);  // resampling may be off by a sample
   return y;
 }
 
-StreamingDecoder Codec::stream_decoder(int64_t left_context_frames, int64_t lookahead_frames) const {
-  if (left_context_frames < 0 || lookahead_frames < 0) throw ConfigError("stream decoder: negative context");
+StreamingDecoder Codec::stream_decoder(int64_t left_context_frames,
+                                       int64_t lookahead_frames) const {
+  if (left_context_frames < 0 || lookahead_frames < 0)
+    throw ConfigError("stream decoder: negative context");
   return StreamingDecoder(shared_from_this(), left_context_frames, lookahead_frames);
 }
 
@@ -201,12 +220,16 @@ int64_t Codec::num_quantizers() const { return impl_->config.codec_decoder.vq_nu
 bool Codec::can_encode() const { return impl_->teacher || impl_->semantic_off; }
 std::string Codec::model_name() const { return models::CodecModelImpl::kName; }
 
-StreamingDecoder::StreamingDecoder(std::shared_ptr<const Codec> codec, int64_t left_context, int64_t lookahead)
-    : codec_(std::move(codec)), left_context_(left_context), lookahead_(lookahead),
+StreamingDecoder::StreamingDecoder(std::shared_ptr<const Codec> codec, int64_t left_context,
+                                   int64_t lookahead)
+    : codec_(std::move(codec)),
+      left_context_(left_context),
+      lookahead_(lookahead),
       num_quantizers_(codec_->num_quantizers()) {}
 
 std::vector<float> StreamingDecoder::push(const Codes& chunk) {
-  if (chunk.num_quantizers != num_quantizers_) throw ShapeError("stream: chunk has a different number of quantizers");
+  if (chunk.num_quantizers != num_quantizers_)
+    throw ShapeError("stream: chunk has a different number of quantizers");
   // Stored frame-major so appending is cheap.
   for (int64_t t = 0; t < chunk.frames; ++t) {
     for (int64_t q = 0; q < chunk.num_quantizers; ++q) frames_.push_back(chunk.at(q, t));
@@ -231,7 +254,8 @@ std::vector<float> StreamingDecoder::emit(int64_t until_frame, bool final) {
   window.data.resize(static_cast<size_t>(window.frames * num_quantizers_));
   for (int64_t t = begin; t < end; ++t) {
     for (int64_t q = 0; q < num_quantizers_; ++q) {
-      window.data[static_cast<size_t>(q * window.frames + (t - begin))] = frames_[static_cast<size_t>(t * num_quantizers_ + q)];
+      window.data[static_cast<size_t>(q * window.frames + (t - begin))] =
+          frames_[static_cast<size_t>(t * num_quantizers_ + q)];
     }
   }
   const std::vector<float> audio = codec_->decode(window);

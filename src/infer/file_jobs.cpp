@@ -24,8 +24,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::set<std::string> kAudioExtensions = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".aiff",
-                                                ".aif", ".au", ".caf", ".webm", ".mp4", ".ac3", ".wma", ".oga"};
+const std::set<std::string> kAudioExtensions = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a",
+                                                ".aac", ".aiff", ".aif", ".au",  ".caf",  ".webm",
+                                                ".mp4", ".ac3",  ".wma", ".oga"};
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -37,7 +38,9 @@ bool wanted(const fs::path& p, FileJobKind kind) {
   return kind == FileJobKind::kDecode ? ext == ".npy" : kAudioExtensions.count(ext) != 0;
 }
 
-std::string output_extension(FileJobKind kind) { return kind == FileJobKind::kEncode ? ".npy" : ".wav"; }
+std::string output_extension(FileJobKind kind) {
+  return kind == FileJobKind::kEncode ? ".npy" : ".wav";
+}
 
 // (input, output) pairs: a single file, or the tree under a folder mirrored under the output.
 std::vector<std::pair<fs::path, fs::path>> plan(const FileJobOptions& o) {
@@ -49,7 +52,8 @@ std::vector<std::pair<fs::path, fs::path>> plan(const FileJobOptions& o) {
   }
   if (!fs::is_directory(o.input, ec)) throw IoError("input '" + o.input + "' does not exist");
   // directory_options::none: symlinked folders are not followed, so there are no loops.
-  for (auto it = fs::recursive_directory_iterator(o.input, fs::directory_options::skip_permission_denied, ec);
+  for (auto it = fs::recursive_directory_iterator(
+           o.input, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     if (!it->is_regular_file(ec) || !wanted(it->path(), o.kind)) continue;
@@ -58,7 +62,9 @@ std::vector<std::pair<fs::path, fs::path>> plan(const FileJobOptions& o) {
     out.emplace_back(it->path(), fs::path(o.output) / rel);
   }
   std::sort(out.begin(), out.end());
-  if (out.empty()) throw IoError("no " + std::string(o.kind == FileJobKind::kDecode ? ".npy" : "audio") + " files under '" + o.input + "'");
+  if (out.empty())
+    throw IoError("no " + std::string(o.kind == FileJobKind::kDecode ? ".npy" : "audio") +
+                  " files under '" + o.input + "'");
   return out;
 }
 
@@ -72,21 +78,26 @@ void write_wav(const fs::path& path, const std::vector<float>& samples, int rate
 }  // namespace
 
 void save_codes(const std::string& path, const Codes& codes) {
-  torch::Tensor t = torch::from_blob(const_cast<int32_t*>(codes.data.data()), {codes.num_quantizers, codes.frames}, torch::kInt32);
+  torch::Tensor t = torch::from_blob(const_cast<int32_t*>(codes.data.data()),
+                                     {codes.num_quantizers, codes.frames}, torch::kInt32);
   io::save_npy(path, t);
 }
 
 Codes load_codes(const std::string& path) {
   torch::Tensor t = io::load_npy(path);
-  if (t.scalar_type() != torch::kInt32 && t.scalar_type() != torch::kInt64 && t.scalar_type() != torch::kInt16) {
-    throw ShapeError(path + ": codes must be integers (int16/int32/int64), got " + std::string(c10::toString(t.scalar_type())));
+  if (t.scalar_type() != torch::kInt32 && t.scalar_type() != torch::kInt64 &&
+      t.scalar_type() != torch::kInt16) {
+    throw ShapeError(path + ": codes must be integers (int16/int32/int64), got " +
+                     std::string(c10::toString(t.scalar_type())));
   }
   if (t.dim() == 3 && t.size(0) == 1) t = t[0];  // [1, Q, T] as the original returns
   if (t.dim() == 1) t = t.unsqueeze(0);
   if (t.dim() != 2 || t.size(1) == 0) {
-    throw ShapeError(path + ": codes must have shape [quantizers, frames], got " + c10::str(t.sizes()));
+    throw ShapeError(path + ": codes must have shape [quantizers, frames], got " +
+                     c10::str(t.sizes()));
   }
-  if (t.scalar_type() == torch::kInt64 && (t.max().item<int64_t>() > INT32_MAX || t.min().item<int64_t>() < INT32_MIN)) {
+  if (t.scalar_type() == torch::kInt64 &&
+      (t.max().item<int64_t>() > INT32_MAX || t.min().item<int64_t>() < INT32_MIN)) {
     throw ShapeError(path + ": code values overflow int32");
   }
   t = t.to(torch::kInt32).contiguous();
@@ -107,7 +118,9 @@ FileJobReport run_file_jobs(const Codec& codec, const FileJobOptions& o) {
   const bool bar = o.progress == "auto" ? ::isatty(STDERR_FILENO) != 0 : false;
   const bool lines = o.progress == "lines" || (o.progress == "auto" && !bar);
   auto last_line = std::chrono::steady_clock::now();
-  const char* verb = o.kind == FileJobKind::kEncode ? "encode" : o.kind == FileJobKind::kDecode ? "decode" : "reconstruct";
+  const char* verb = o.kind == FileJobKind::kEncode   ? "encode"
+                     : o.kind == FileJobKind::kDecode ? "decode"
+                                                      : "reconstruct";
 
   auto work = [&] {
     for (size_t i = next++; i < items.size() && !stop_requested(); i = next++) {
@@ -151,15 +164,18 @@ FileJobReport run_file_jobs(const Codec& codec, const FileJobOptions& o) {
         report.audio_seconds += seconds;
       }
       const int64_t n = ++finished;
-      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double el =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double eta = n > 0 ? el / n * (items.size() - n) : 0;
       if (bar) {
         std::fprintf(stderr, "\r[%s] %lld/%zu files, %.1f min of audio, ETA %.0f s\033[K", verb,
                      static_cast<long long>(n), items.size(), report.audio_seconds / 60, eta);
-      } else if (lines && (std::chrono::steady_clock::now() - last_line > std::chrono::seconds(10) ||
-                           static_cast<size_t>(n) == items.size())) {
+      } else if (lines &&
+                 (std::chrono::steady_clock::now() - last_line > std::chrono::seconds(10) ||
+                  static_cast<size_t>(n) == items.size())) {
         last_line = std::chrono::steady_clock::now();
-        XCODEC_LOG_INFO("[" << verb << "] " << n << "/" << items.size() << " files, ETA " << static_cast<int>(eta) << " s");
+        XCODEC_LOG_INFO("[" << verb << "] " << n << "/" << items.size() << " files, ETA "
+                            << static_cast<int>(eta) << " s");
       }
     }
   };
@@ -170,7 +186,8 @@ FileJobReport run_file_jobs(const Codec& codec, const FileJobOptions& o) {
   for (auto& t : threads) t.join();
   if (bar) std::fprintf(stderr, "\n");
   if (stop_requested()) throw Interrupted(std::string(verb) + ": interrupted; run again to resume");
-  report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 

@@ -21,8 +21,10 @@
 namespace xcodec::train {
 namespace fs = std::filesystem;
 
-std::string feature_cache_dir(const data::DatasetRegistry& registry, const std::string& dataset, int64_t layer) {
-  return (fs::path(registry.dataset_dir(dataset)) / "features" / ("layer" + std::to_string(layer))).string();
+std::string feature_cache_dir(const data::DatasetRegistry& registry, const std::string& dataset,
+                              int64_t layer) {
+  return (fs::path(registry.dataset_dir(dataset)) / "features" / ("layer" + std::to_string(layer)))
+      .string();
 }
 
 namespace {
@@ -36,7 +38,8 @@ FeatureCacheReport build_feature_cache(const FeatureCacheOptions& options) {
   const auto registry = data::DatasetRegistry::load(options.data_dir);
   const auto& entry = registry.entry(options.dataset);
   if (entry.sample_rate != models::SemanticTeacher::kSampleRate) {
-    throw ConfigError("dataset '" + options.dataset + "' is prepared at " + std::to_string(entry.sample_rate) +
+    throw ConfigError("dataset '" + options.dataset + "' is prepared at " +
+                      std::to_string(entry.sample_rate) +
                       " Hz; the w2v-BERT teacher needs 16000 Hz");
   }
   models::SemanticTeacherOptions topts;
@@ -49,8 +52,8 @@ FeatureCacheReport build_feature_cache(const FeatureCacheOptions& options) {
   fs::create_directories(report.cache_dir);
   nlohmann::json meta;
   meta["teacher"] = fs::absolute(options.teacher).string();
-  meta["teacher_config_hash"] =
-      std::to_string(std::hash<std::string>{}(io::read_file((fs::path(options.teacher) / "config.json").string())));
+  meta["teacher_config_hash"] = std::to_string(std::hash<std::string>{}(
+      io::read_file((fs::path(options.teacher) / "config.json").string())));
   meta["layer"] = options.layer;
   meta["hidden_size"] = teacher->hidden_size();
   meta["hop_length"] = models::SemanticTeacher::kHop;
@@ -78,9 +81,11 @@ FeatureCacheReport build_feature_cache(const FeatureCacheOptions& options) {
     }
     try {
       const auto a = audio::read_audio((fs::path(audio_dir) / e.relative_path).string(), 16000);
-      torch::Tensor wav = torch::from_blob(const_cast<float*>(a.samples.data()),
-                                           {1, static_cast<int64_t>(a.samples.size())}, torch::kFloat32);
-      const torch::Tensor hidden = teacher->hidden(audio::xcodec2_pad_to_hop(wav))[0].to(torch::kCPU, torch::kFloat32);
+      torch::Tensor wav =
+          torch::from_blob(const_cast<float*>(a.samples.data()),
+                           {1, static_cast<int64_t>(a.samples.size())}, torch::kFloat32);
+      const torch::Tensor hidden =
+          teacher->hidden(audio::xcodec2_pad_to_hop(wav))[0].to(torch::kCPU, torch::kFloat32);
       fs::create_directories(fs::path(out).parent_path());
       io::save_npy(out, hidden);
       ++report.computed;
@@ -94,7 +99,8 @@ FeatureCacheReport build_feature_cache(const FeatureCacheOptions& options) {
       XCODEC_LOG_INFO("[features] " << done << "/" << all.size() << " files");
     }
   }
-  report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 
@@ -106,7 +112,9 @@ std::shared_ptr<const FeatureCache> FeatureCache::open(const data::DatasetRegist
   if (!fs::exists(meta_path)) return nullptr;
   try {
     const auto meta = nlohmann::json::parse(io::read_file(meta_path.string()));
-    if (meta.at("layer").get<int64_t>() != layer || meta.at("hidden_size").get<int64_t>() != hidden_size) return nullptr;
+    if (meta.at("layer").get<int64_t>() != layer ||
+        meta.at("hidden_size").get<int64_t>() != hidden_size)
+      return nullptr;
   } catch (const std::exception& e) {
     XCODEC_LOG_WARN("[features] ignoring damaged " << meta_path.string() << ": " << e.what());
     return nullptr;
@@ -116,13 +124,14 @@ std::shared_ptr<const FeatureCache> FeatureCache::open(const data::DatasetRegist
   return cache;
 }
 
-std::optional<torch::Tensor> FeatureCache::frames(const std::string& relative_path, int64_t start_frame,
-                                                  int64_t num_frames) const {
+std::optional<torch::Tensor> FeatureCache::frames(const std::string& relative_path,
+                                                  int64_t start_frame, int64_t num_frames) const {
   const std::string path = cache_file(dir_, relative_path);
   if (!fs::exists(path)) return std::nullopt;
   try {
     torch::Tensor all = io::load_npy(path);
-    if (all.dim() != 2 || start_frame < 0 || start_frame + num_frames > all.size(0)) return std::nullopt;
+    if (all.dim() != 2 || start_frame < 0 || start_frame + num_frames > all.size(0))
+      return std::nullopt;
     return all.narrow(0, start_frame, num_frames).to(torch::kFloat32).contiguous();
   } catch (const Error& e) {
     XCODEC_LOG_WARN("[features] unreadable cache file " << path << ": " << e.what());

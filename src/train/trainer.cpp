@@ -1,8 +1,9 @@
 #include "xcodec/train/trainer.h"
 
-#include <torch/torch.h>
 #include <ATen/autocast_mode.h>
+#include <torch/torch.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,7 +13,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
 
 #include "xcodec/audio/audio.h"
 #include "xcodec/core/error.h"
@@ -20,6 +20,7 @@
 #include "xcodec/core/signals.h"
 #include "xcodec/data/loading/audio_dataset.h"
 #include "xcodec/data/loading/data_loader.h"
+#include "xcodec/data/registry/registry.h"
 #include "xcodec/io/tensorboard_writer.h"
 #include "xcodec/losses/gan_loss.h"
 #include "xcodec/losses/mel_loss.h"
@@ -31,7 +32,6 @@
 #include "xcodec/train/checkpoint.h"
 #include "xcodec/train/distributed/data_parallel.h"
 #include "xcodec/train/feature_cache.h"
-#include "xcodec/data/registry/registry.h"
 #include "xcodec/train/lr_schedule.h"
 
 namespace xcodec::train {
@@ -57,7 +57,8 @@ torch::Device pick_device(const TrainerConfig& t, int rank) {
   if (t.accelerator == "cpu") return torch::kCPU;
   const bool cuda = torch::cuda::is_available();
   if ((t.accelerator == "cuda" || t.accelerator == "gpu") && !cuda) {
-    throw ConfigError("train.trainer.accelerator=" + t.accelerator + " but no CUDA device is available");
+    throw ConfigError("train.trainer.accelerator=" + t.accelerator +
+                      " but no CUDA device is available");
   }
   if (!cuda) return torch::kCPU;
   const int64_t n = static_cast<int64_t>(torch::cuda::device_count());
@@ -122,8 +123,8 @@ class AutocastScope {
 };
 
 struct GeneratorPass {
-  torch::Tensor y;         // [B, 1, L]
-  torch::Tensor target;    // [B, T, S] teacher hidden states
+  torch::Tensor y;       // [B, 1, L]
+  torch::Tensor target;  // [B, T, S] teacher hidden states
   models::CodecForwardOutput out;
 };
 
@@ -135,13 +136,17 @@ struct StepStats {
 class Trainer {
  public:
   explicit Trainer(const TrainingConfig& config)
-      : cfg_(config), env_(DistributedEnv::from_environment()), device_(pick_device(config.train.trainer, env_.rank)) {
+      : cfg_(config),
+        env_(DistributedEnv::from_environment()),
+        device_(pick_device(config.train.trainer, env_.rank)) {
     cfg_.validate();
     if (cfg_.train.trainer.devices != env_.world_size) {
-      throw ConfigError("train.trainer.devices=" + std::to_string(cfg_.train.trainer.devices) +
-                        (env_.active() ? " but this process is one of " + std::to_string(env_.world_size) + " ranks"
-                                       : ": data-parallel runs are started by the `xcodec train` command, which "
-                                         "launches one process per device"));
+      throw ConfigError(
+          "train.trainer.devices=" + std::to_string(cfg_.train.trainer.devices) +
+          (env_.active()
+               ? " but this process is one of " + std::to_string(env_.world_size) + " ranks"
+               : ": data-parallel runs are started by the `xcodec train` command, which "
+                 "launches one process per device"));
     }
     if (env_.active()) {
       if (env_.rank > 0) set_log_level(LogLevel::kWarn);  // rank 0 speaks for the group
@@ -160,16 +165,20 @@ class Trainer {
     model_config_ = models::XCodec2Config::from_yaml(YAML::Dump(cfg_.model));
     const int64_t hop = model_config_.hop_length();
     if (cfg_.dataset.min_audio_length % hop != 0) {
-      throw ConfigError("dataset.min_audio_length=" + std::to_string(cfg_.dataset.min_audio_length) +
-                        " must be a multiple of the model's hop length " + std::to_string(hop));
+      throw ConfigError(
+          "dataset.min_audio_length=" + std::to_string(cfg_.dataset.min_audio_length) +
+          " must be a multiple of the model's hop length " + std::to_string(hop));
     }
     if (cfg_.dataset.sample_rate != model_config_.sample_rate) {
-      throw ConfigError("dataset.sample_rate=" + std::to_string(cfg_.dataset.sample_rate) +
-                        " differs from model.sample_rate=" + std::to_string(model_config_.sample_rate));
+      throw ConfigError(
+          "dataset.sample_rate=" + std::to_string(cfg_.dataset.sample_rate) +
+          " differs from model.sample_rate=" + std::to_string(model_config_.sample_rate));
     }
-    teacher_ = models::make_semantic_teacher(model_config_, device_, static_cast<uint64_t>(cfg_.seed));
+    teacher_ =
+        models::make_semantic_teacher(model_config_, device_, static_cast<uint64_t>(cfg_.seed));
     if (!teacher_ && cfg_.train.use_semantic_loss) {
-      XCODEC_LOG_INFO("[train] semantic branch off (model.semantic.teacher=none): no semantic loss");
+      XCODEC_LOG_INFO(
+          "[train] semantic branch off (model.semantic.teacher=none): no semantic loss");
     }
 
     codec_ = models::CodecModel(model_config_, /*with_training_heads=*/true);
@@ -213,22 +222,26 @@ class Trainer {
       const auto registry = data::DatasetRegistry::load(cfg_.data_dir);
       std::map<std::string, std::shared_ptr<const FeatureCache>> caches;
       for (const auto& name : cfg_.dataset.names) {
-        if (auto c = FeatureCache::open(registry, name, teacher_->layer(), teacher_->hidden_size())) {
-          XCODEC_LOG_INFO("[data] using cached teacher states of '" << name << "' from " << c->dir());
+        if (auto c =
+                FeatureCache::open(registry, name, teacher_->layer(), teacher_->hidden_size())) {
+          XCODEC_LOG_INFO("[data] using cached teacher states of '" << name << "' from "
+                                                                    << c->dir());
           caches[name] = c;
         }
       }
       if (!caches.empty()) {
         corpus.crop_align = hop;
         const int64_t frames = cfg_.dataset.min_audio_length / hop;
-        train_set = data::map(data::make_corpus(corpus), [caches, hop, frames](data::Example ex, uint64_t) {
-          const auto slash = ex.id.find('/');
-          auto it = caches.find(ex.id.substr(0, slash));
-          if (it != caches.end()) {
-            if (auto f = it->second->frames(ex.id.substr(slash + 1), ex.offset / hop, frames)) ex.semantic = *f;
-          }
-          return ex;
-        });
+        train_set =
+            data::map(data::make_corpus(corpus), [caches, hop, frames](data::Example ex, uint64_t) {
+              const auto slash = ex.id.find('/');
+              auto it = caches.find(ex.id.substr(0, slash));
+              if (it != caches.end()) {
+                if (auto f = it->second->frames(ex.id.substr(slash + 1), ex.offset / hop, frames))
+                  ex.semantic = *f;
+              }
+              return ex;
+            });
       }
     }
     // A corpus smaller than one batch still trains (with short batches) rather than failing.
@@ -247,7 +260,8 @@ class Trainer {
         data::DataLoaderOptions vo = lo;
         vo.shuffle = false;
         vo.drop_last = false;
-        vo.batch_size = std::min<int64_t>(cfg_.dataset.val.batch_size, static_cast<int64_t>(val->size()));
+        vo.batch_size =
+            std::min<int64_t>(cfg_.dataset.val.batch_size, static_cast<int64_t>(val->size()));
         vo.num_workers = 1;
         vo.rank = 0;  // validation runs on rank 0 over the whole split
         vo.world_size = 1;
@@ -266,17 +280,19 @@ class Trainer {
     if (main_rank()) {
       tb_ = std::make_unique<io::TensorBoardWriter>(cfg_.log_dir);
       jsonl_.open((fs::path(cfg_.log_dir) / "metrics.jsonl").string(), std::ios::app);
-      if (!jsonl_) throw IoError("cannot write " + (fs::path(cfg_.log_dir) / "metrics.jsonl").string());
+      if (!jsonl_)
+        throw IoError("cannot write " + (fs::path(cfg_.log_dir) / "metrics.jsonl").string());
     }
 
     TrainResult result;
     const int64_t max_steps = cfg_.train.trainer.max_steps;
     const int64_t start_step = step_;
     const bool tty = main_rank() && ::isatty(STDERR_FILENO);
-    XCODEC_LOG_INFO("[train] " << (start_step > 0 ? "resuming at step " + std::to_string(start_step) : "starting")
+    XCODEC_LOG_INFO("[train] " << (start_step > 0 ? "resuming at step " + std::to_string(start_step)
+                                                  : "starting")
                                << " on " << device_ << "; " << max_steps << " steps; codec "
-                               << count(gen_params_) << " params, discriminators " << count(disc_params_)
-                               << " params; log_dir " << cfg_.log_dir);
+                               << count(gen_params_) << " params, discriminators "
+                               << count(disc_params_) << " params; log_dir " << cfg_.log_dir);
     const auto run_start = Clock::now();
     double data_wait = 0.0;
     double step_time = 0.0;
@@ -288,7 +304,8 @@ class Trainer {
       }
       const auto t0 = Clock::now();
       std::vector<data::Batch> micro;
-      for (int64_t i = 0; i < cfg_.train.trainer.accumulate_grad_batches; ++i) micro.push_back(train_loader_->next());
+      for (int64_t i = 0; i < cfg_.train.trainer.accumulate_grad_batches; ++i)
+        micro.push_back(train_loader_->next());
       const double waited = seconds_since(t0);
       const StepStats stats = train_step(micro);
       ++step_;
@@ -297,12 +314,13 @@ class Trainer {
       step_time += took;
       if (stats.skipped) {
         ++nonfinite_;
-        XCODEC_LOG_WARN("[train] step " << step_ << ": non-finite loss, step skipped (" << nonfinite_
-                                        << " in a row)");
+        XCODEC_LOG_WARN("[train] step " << step_ << ": non-finite loss, step skipped ("
+                                        << nonfinite_ << " in a row)");
         if (nonfinite_ >= cfg_.train.max_nonfinite_steps) {
           if (main_rank()) write_checkpoint(true, false);
           throw Error("training diverged: " + std::to_string(nonfinite_) +
-                      " consecutive steps with NaN/Inf losses (train.max_nonfinite_steps); last.ckpt was written");
+                      " consecutive steps with NaN/Inf losses (train.max_nonfinite_steps); "
+                      "last.ckpt was written");
         }
       } else {
         nonfinite_ = 0;
@@ -330,21 +348,25 @@ class Trainer {
           XCODEC_LOG_INFO(line.str());
         }
       }
-      if (main_rank() && cfg_.train.val_every > 0 && val_dataset_ && step_ % cfg_.train.val_every == 0) validate();
-      if (main_rank() && cfg_.train.checkpoint_every > 0 && step_ % cfg_.train.checkpoint_every == 0) {
+      if (main_rank() && cfg_.train.val_every > 0 && val_dataset_ &&
+          step_ % cfg_.train.val_every == 0)
+        validate();
+      if (main_rank() && cfg_.train.checkpoint_every > 0 &&
+          step_ % cfg_.train.checkpoint_every == 0) {
         result.last_checkpoint = write_checkpoint(true, true);
       }
     }
     if (tty) std::fprintf(stderr, "\n");
-    if (main_rank() && (step_ > start_step || result.interrupted || result.last_checkpoint.empty())) {
+    if (main_rank() &&
+        (step_ > start_step || result.interrupted || result.last_checkpoint.empty())) {
       result.last_checkpoint = write_checkpoint(true, false);
     }
     if (tb_) tb_->flush();
     result.steps = step_;
     result.steps_this_run = step_ - start_step;
     result.last_mel_loss = last_mel_;
-    XCODEC_LOG_INFO("[train] " << (result.interrupted ? "stopped" : "finished") << " at step " << step_
-                               << "; checkpoint " << result.last_checkpoint);
+    XCODEC_LOG_INFO("[train] " << (result.interrupted ? "stopped" : "finished") << " at step "
+                               << step_ << "; checkpoint " << result.last_checkpoint);
     return result;
   }
 
@@ -364,7 +386,9 @@ class Trainer {
     return teacher_->hidden(wav.to(teacher_->options().device)).to(device_, torch::kFloat32);
   }
 
-  models::DiscriminatorOutputs run_discriminators(const torch::Tensor& x) { return disc_->forward(x); }
+  models::DiscriminatorOutputs run_discriminators(const torch::Tensor& x) {
+    return disc_->forward(x);
+  }
 
   // One iteration: discriminator update, then generator update against the updated
   // discriminators (spec §11.2), both accumulated over the micro-batches.
@@ -402,7 +426,8 @@ class Trainer {
       }
       if (finite_d && scaler_.unscale(disc_params_)) {
         if (cfg_.train.disc_grad_clip > 0) {
-          stats.values["grad_norm_d"] = torch::nn::utils::clip_grad_norm_(disc_params_, cfg_.train.disc_grad_clip);
+          stats.values["grad_norm_d"] =
+              torch::nn::utils::clip_grad_norm_(disc_params_, cfg_.train.disc_grad_clip);
         }
         opt_d_->step();
         sched_d_->step();
@@ -432,13 +457,14 @@ class Trainer {
           terms["feat"] = losses::feature_matching_loss(fake.feature_maps, real.feature_maps);
         }
         if (teacher_) {
-          terms["semantic"] =
-              losses::semantic_reconstruction_loss(pass.out.semantic_recon, pass.target.transpose(1, 2));
+          terms["semantic"] = losses::semantic_reconstruction_loss(pass.out.semantic_recon,
+                                                                   pass.target.transpose(1, 2));
         }
         if (cfg_.train.use_stft_loss) {
-          terms["stft"] = losses::multi_resolution_stft_loss(y_hat.squeeze(1).to(torch::kFloat32),
-                                                             pass.y.squeeze(1), cfg_.train.stft_loss)
-                              .total;
+          terms["stft"] =
+              losses::multi_resolution_stft_loss(y_hat.squeeze(1).to(torch::kFloat32),
+                                                 pass.y.squeeze(1), cfg_.train.stft_loss)
+                  .total;
         }
         loss_g = torch::zeros({}, pass.y.options());
         auto add = [&](const char* name, bool use, double lambda) {
@@ -462,7 +488,8 @@ class Trainer {
     }
     if (finite_g && scaler_.unscale(gen_params_)) {
       if (cfg_.train.gen_grad_clip > 0) {
-        stats.values["grad_norm_g"] = torch::nn::utils::clip_grad_norm_(gen_params_, cfg_.train.gen_grad_clip);
+        stats.values["grad_norm_g"] =
+            torch::nn::utils::clip_grad_norm_(gen_params_, cfg_.train.gen_grad_clip);
       }
       opt_g_->step();
       sched_g_->step();
@@ -480,7 +507,8 @@ class Trainer {
   void log_metrics(const StepStats& stats, double steps_per_s, double data_wait_share) {
     nlohmann::json j;
     j["step"] = step_;
-    j["time"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    j["time"] =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     for (const auto& [k, v] : stats.values) {
       j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
       const bool is_lr = k.rfind("lr_", 0) == 0;
@@ -497,9 +525,10 @@ class Trainer {
     torch::NoGradGuard no_grad;
     codec_->eval();
     data::DataLoader loader(val_dataset_, val_options_);
-    const int64_t limit = cfg_.train.trainer.limit_val_batches > 0
-                              ? std::min(cfg_.train.trainer.limit_val_batches, loader.batches_per_epoch())
-                              : loader.batches_per_epoch();
+    const int64_t limit =
+        cfg_.train.trainer.limit_val_batches > 0
+            ? std::min(cfg_.train.trainer.limit_val_batches, loader.batches_per_epoch())
+            : loader.batches_per_epoch();
     double mel = 0.0;
     int64_t items = 0;
     int64_t written = 0;
@@ -512,14 +541,16 @@ class Trainer {
       const auto out = codec_->forward(y, semantic_target(b.wav));
       mel += (*mel_loss_)(out.recon.squeeze(1), y.squeeze(1)).total.item<double>() * y.size(0);
       items += y.size(0);
-      hist += torch::bincount(out.codes.flatten().to(torch::kCPU, torch::kInt64), {}, codebook).to(torch::kFloat64);
+      hist += torch::bincount(out.codes.flatten().to(torch::kCPU, torch::kInt64), {}, codebook)
+                  .to(torch::kFloat64);
       for (int64_t i = 0; i < y.size(0) && written < cfg_.train.val_examples; ++i, ++written) {
         fs::create_directories(example_dir);
         const torch::Tensor rec = out.recon[i][0].to(torch::kCPU, torch::kFloat32).contiguous();
         audio::Audio a;
         a.sample_rate = static_cast<int>(model_config_.sample_rate);
         a.samples.assign(rec.data_ptr<float>(), rec.data_ptr<float>() + rec.numel());
-        audio::write_audio((example_dir / ("example_" + std::to_string(written) + ".wav")).string(), a);
+        audio::write_audio((example_dir / ("example_" + std::to_string(written) + ".wav")).string(),
+                           a);
         tb_->add_audio("val/example_" + std::to_string(written), a.samples, a.sample_rate, step_);
       }
     }
@@ -534,13 +565,15 @@ class Trainer {
     j["val/perplexity"] = std::exp(entropy);
     j["val/items"] = items;
     for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it.key() != "step" && it.key() != "val/items") tb_->add_scalar(it.key(), it.value().get<double>(), step_);
+      if (it.key() != "step" && it.key() != "val/items")
+        tb_->add_scalar(it.key(), it.value().get<double>(), step_);
     }
     jsonl_ << j.dump() << "\n";
     jsonl_.flush();
-    XCODEC_LOG_INFO("[val] step " << step_ << ": mel " << j["val/mel_loss"].get<double>() << ", codebook usage "
-                                  << 100.0 * j["val/codebook_usage"].get<double>() << "%, perplexity "
-                                  << j["val/perplexity"].get<double>() << " over " << items << " crops");
+    XCODEC_LOG_INFO(
+        "[val] step " << step_ << ": mel " << j["val/mel_loss"].get<double>() << ", codebook usage "
+                      << 100.0 * j["val/codebook_usage"].get<double>() << "%, perplexity "
+                      << j["val/perplexity"].get<double>() << " over " << items << " crops");
   }
 
   int64_t codebook_size() const {
@@ -674,7 +707,8 @@ void export_checkpoint(const std::string& checkpoint, const std::string& output,
   const auto& meta = file->metadata();
   auto it = meta.find(models::kMetaConfig);
   if (it == meta.end()) {
-    throw CheckpointError(checkpoint + ": no model config in its metadata (not an xcodec checkpoint or export)");
+    throw CheckpointError(checkpoint +
+                          ": no model config in its metadata (not an xcodec checkpoint or export)");
   }
   const auto config = models::XCodec2Config::from_yaml(it->second);
   models::CodecModel model(config, keep_heads);
@@ -684,7 +718,9 @@ void export_checkpoint(const std::string& checkpoint, const std::string& output,
     models::LoadStateOptions o;
     o.optional_prefixes = {"fc_post_s.", "SemanticDecoder_module."};
     o.foreign_prefixes = {"semantic_model."};
-    if (!keep_heads) o.foreign_prefixes.insert(o.foreign_prefixes.end(), o.optional_prefixes.begin(), o.optional_prefixes.end());
+    if (!keep_heads)
+      o.foreign_prefixes.insert(o.foreign_prefixes.end(), o.optional_prefixes.begin(),
+                                o.optional_prefixes.end());
     models::load_state(*model, models::SafetensorsSource(file), o);
   }
   if (config.semantic.teacher == "random") {
@@ -693,12 +729,15 @@ void export_checkpoint(const std::string& checkpoint, const std::string& output,
     const uint64_t seed = seed_it != meta.end() ? std::stoull(seed_it->second) : 0;
     models::Wav2Vec2BertModel w2v = models::make_random_teacher_model(config, seed);
     std::vector<std::pair<std::string, torch::Tensor>> tensors = models::persistent_state(*model);
-    for (const auto& p : w2v->named_parameters(true)) tensors.emplace_back("semantic_model." + p.key(), p.value());
-    for (const auto& b : w2v->named_buffers(true)) tensors.emplace_back("semantic_model." + b.key(), b.value());
-    std::map<std::string, std::string> out_meta = {{models::kMetaFormatVersion, models::kFormatVersion},
-                                                   {models::kMetaModel, models::CodecModelImpl::kName},
-                                                   {models::kMetaConfig, config.to_yaml()},
-                                                   {"xcodec.teacher_config", w2v->options.config.to_json()}};
+    for (const auto& p : w2v->named_parameters(true))
+      tensors.emplace_back("semantic_model." + p.key(), p.value());
+    for (const auto& b : w2v->named_buffers(true))
+      tensors.emplace_back("semantic_model." + b.key(), b.value());
+    std::map<std::string, std::string> out_meta = {
+        {models::kMetaFormatVersion, models::kFormatVersion},
+        {models::kMetaModel, models::CodecModelImpl::kName},
+        {models::kMetaConfig, config.to_yaml()},
+        {"xcodec.teacher_config", w2v->options.config.to_json()}};
     io::save_safetensors(output, tensors, out_meta);
     return;
   }

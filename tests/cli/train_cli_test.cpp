@@ -16,8 +16,9 @@ namespace fs = std::filesystem;
 std::string prepare_cli_corpus(const TempDir& tmp) {
   write_synthetic_corpus((tmp.path() / "src").string(), 6, 3.0);
   std::string out;
-  const std::string cmd = cli_path() + " prepare --dataset mini --input-dir " + (tmp.path() / "src").string() +
-                          " --output-dir " + (tmp.path() / "data").string() + " --jobs 2";
+  const std::string cmd = cli_path() + " prepare --dataset mini --input-dir " +
+                          (tmp.path() / "src").string() + " --output-dir " +
+                          (tmp.path() / "data").string() + " --jobs 2";
   EXPECT_EQ(run_command(cmd, &out), 0) << out;
   return (tmp.path() / "data").string();
 }
@@ -37,23 +38,29 @@ TEST(E2ETrainCli, TinyRunLowersTheMelLossAndExports) {
   const std::string data = prepare_cli_corpus(tmp);
   const fs::path log = tmp.path() / "log";
   std::string out;
-  const std::string cmd = "XCODEC_CONFIG_DIR=" + std::string(XCODEC_SOURCE_DIR) + "/configs " + cli_path() +
-                          " train data_dir=" + data + " dataset.names='[mini]' model=tiny log_dir=" + log.string() +
+  const std::string cmd = "XCODEC_CONFIG_DIR=" + std::string(XCODEC_SOURCE_DIR) + "/configs " +
+                          cli_path() + " train data_dir=" + data +
+                          " dataset.names='[mini]' model=tiny log_dir=" + log.string() +
                           " train.trainer.max_steps=40 train.trainer.log_every=1";
   ASSERT_EQ(run_command(cmd, &out), 0) << out;
   const auto mel = mel_curve(log / "metrics.jsonl");
   ASSERT_GE(mel.size(), 40u) << out;
   const double first = (mel[0] + mel[1] + mel[2] + mel[3] + mel[4]) / 5;
-  const double last = (mel[mel.size() - 1] + mel[mel.size() - 2] + mel[mel.size() - 3] + mel[mel.size() - 4] +
-                       mel[mel.size() - 5]) / 5;
+  const double last = (mel[mel.size() - 1] + mel[mel.size() - 2] + mel[mel.size() - 3] +
+                       mel[mel.size() - 4] + mel[mel.size() - 5]) /
+                      5;
   EXPECT_LT(last, 0.8 * first) << "mel loss " << first << " -> " << last;
   EXPECT_TRUE(fs::exists(log / "last.ckpt"));
   EXPECT_TRUE(fs::exists(log / "config.yaml"));
   bool events = false;
-  for (const auto& e : fs::directory_iterator(log)) events |= e.path().filename().string().rfind("events.out.tfevents", 0) == 0;
+  for (const auto& e : fs::directory_iterator(log))
+    events |= e.path().filename().string().rfind("events.out.tfevents", 0) == 0;
   EXPECT_TRUE(events);
   const std::string exported = (tmp.path() / "model.safetensors").string();
-  ASSERT_EQ(run_command(cli_path() + " export " + (log / "last.ckpt").string() + " -o " + exported, &out), 0) << out;
+  ASSERT_EQ(
+      run_command(cli_path() + " export " + (log / "last.ckpt").string() + " -o " + exported, &out),
+      0)
+      << out;
   EXPECT_TRUE(fs::exists(exported));
 }
 
@@ -63,13 +70,16 @@ TEST(E2ETrainCli, SigtermFinishesTheStepWritesLastCheckpointAndExitsZero) {
   const fs::path log = tmp.path() / "log";
   const fs::path pidfile = tmp.path() / "pid";
   // Start in the background, wait for the first metrics line, then SIGTERM.
-  const std::string cmd = "(XCODEC_CONFIG_DIR=" + std::string(XCODEC_SOURCE_DIR) + "/configs " + cli_path() +
-                          " train data_dir=" + data + " dataset.names='[mini]' model=tiny log_dir=" + log.string() +
-                          " dataset.min_audio_length=16000 train.trainer.max_steps=100000 train.trainer.log_every=1" +
-                          " > " + (tmp.path() / "out.txt").string() + " 2>&1 & echo $! > " + pidfile.string() +
-                          "; wait $!; echo $? > " + (tmp.path() / "rc").string() + ") > /dev/null 2>&1 &";
+  const std::string cmd =
+      "(XCODEC_CONFIG_DIR=" + std::string(XCODEC_SOURCE_DIR) + "/configs " + cli_path() +
+      " train data_dir=" + data + " dataset.names='[mini]' model=tiny log_dir=" + log.string() +
+      " dataset.min_audio_length=16000 train.trainer.max_steps=100000 train.trainer.log_every=1" +
+      " > " + (tmp.path() / "out.txt").string() + " 2>&1 & echo $! > " + pidfile.string() +
+      "; wait $!; echo $? > " + (tmp.path() / "rc").string() + ") > /dev/null 2>&1 &";
   ASSERT_EQ(run_command(cmd), 0);
-  for (int i = 0; i < 600 && !(fs::exists(log / "metrics.jsonl") && fs::file_size(log / "metrics.jsonl") > 0); ++i) {
+  for (int i = 0;
+       i < 600 && !(fs::exists(log / "metrics.jsonl") && fs::file_size(log / "metrics.jsonl") > 0);
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(fs::exists(log / "metrics.jsonl"));
@@ -77,7 +87,8 @@ TEST(E2ETrainCli, SigtermFinishesTheStepWritesLastCheckpointAndExitsZero) {
   std::ifstream(pidfile) >> pid;
   ASSERT_GT(pid, 0);
   ::kill(pid, SIGTERM);
-  for (int i = 0; i < 600 && !fs::exists(tmp.path() / "rc"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 600 && !fs::exists(tmp.path() / "rc"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   int rc = -1;
   std::ifstream(tmp.path() / "rc") >> rc;
   std::string out_text;

@@ -36,8 +36,9 @@ class E2EInfer : public ::testing::Test {
     p.progress = "none";
     data::prepare_dataset(p);
     const auto cfg = train::load_training_config(
-        {"model=tiny", "data_dir=" + p.output_dir, "dataset.names=[mini]", "log_dir=" + (dir_->path() / "log").string(),
-         "train.trainer.max_steps=1", "dataset.min_audio_length=6400", "dataset.train.batch_size=2", "train.val_every=0",
+        {"model=tiny", "data_dir=" + p.output_dir, "dataset.names=[mini]",
+         "log_dir=" + (dir_->path() / "log").string(), "train.trainer.max_steps=1",
+         "dataset.min_audio_length=6400", "dataset.train.batch_size=2", "train.val_every=0",
          "train.trainer.accelerator=cpu"},
         std::string(XCODEC_SOURCE_DIR) + "/configs");
     const auto r = train::run_training(cfg);
@@ -67,10 +68,12 @@ TEST_F(E2EInfer, EncodeDecodeShapesFollowThePaddingRule) {
 
 TEST_F(E2EInfer, BatchEncodeEqualsSoloEncode) {
   auto codec = Codec::load(model_);
-  std::vector<std::vector<float>> batch = {xcodec::testing::synthetic_speech(0.7, 0), xcodec::testing::synthetic_speech(1.1, 1),
+  std::vector<std::vector<float>> batch = {xcodec::testing::synthetic_speech(0.7, 0),
+                                           xcodec::testing::synthetic_speech(1.1, 1),
                                            xcodec::testing::synthetic_speech(0.7, 2)};
   const auto together = codec->encode_batch(batch, 16000);
-  for (size_t i = 0; i < batch.size(); ++i) EXPECT_EQ(together[i].data, codec->encode(batch[i], 16000).data) << i;
+  for (size_t i = 0; i < batch.size(); ++i)
+    EXPECT_EQ(together[i].data, codec->encode(batch[i], 16000).data) << i;
   const auto decoded = codec->decode_batch(together);
   for (size_t i = 0; i < batch.size(); ++i) {
     const auto solo = codec->decode(together[i]);
@@ -91,7 +94,8 @@ TEST_F(E2EInfer, ConcurrentCallsOnOneModelAgree) {
 }
 
 // Decodes `codes` in chunks of `chunk` frames; returns the error energy relative to one-shot.
-double streaming_error(const Codec& codec, const Codes& codes, int64_t left, int64_t lookahead, int64_t chunk) {
+double streaming_error(const Codec& codec, const Codes& codes, int64_t left, int64_t lookahead,
+                       int64_t chunk) {
   const auto whole = codec.decode(codes);
   auto stream = codec.stream_decoder(left, lookahead);
   std::vector<float> streamed;
@@ -140,33 +144,56 @@ TEST_F(E2EInfer, CommandsEncodeDecodeReconstructAndEvalAFolder) {
   std::ofstream(in / "broken.wav") << "not audio";
   const std::string cli = xcodec::testing::cli_path();
   std::string out;
-  EXPECT_EQ(xcodec::testing::run_command(cli + " encode '" + in.string() + "' -o '" + (tmp.path() / "codes").string() +
-                                             "' -m " + model_ + " --jobs 2 --progress none", &out), 0) << out;
+  EXPECT_EQ(xcodec::testing::run_command(cli + " encode '" + in.string() + "' -o '" +
+                                             (tmp.path() / "codes").string() + "' -m " + model_ +
+                                             " --jobs 2 --progress none",
+                                         &out),
+            0)
+      << out;
   EXPECT_NE(out.find("2 written"), std::string::npos) << out;
   EXPECT_NE(out.find("broken.wav"), std::string::npos) << out;
   const torch::Tensor codes = io::load_npy((tmp.path() / "codes" / "sub dir" / "a.npy").string());
   EXPECT_EQ(codes.scalar_type(), torch::kInt32);
   EXPECT_EQ(codes.sizes(), (std::vector<int64_t>{1, 14400 / 320 + 1}));
   // Second run: everything already there.
-  EXPECT_EQ(xcodec::testing::run_command(cli + " encode '" + in.string() + "' -o '" + (tmp.path() / "codes").string() +
-                                             "' -m " + model_ + " --progress none", &out), 0) << out;
+  EXPECT_EQ(xcodec::testing::run_command(cli + " encode '" + in.string() + "' -o '" +
+                                             (tmp.path() / "codes").string() + "' -m " + model_ +
+                                             " --progress none",
+                                         &out),
+            0)
+      << out;
   EXPECT_NE(out.find("2 already present"), std::string::npos) << out;
-  EXPECT_EQ(xcodec::testing::run_command(cli + " decode '" + (tmp.path() / "codes").string() + "' -o '" +
-                                             (tmp.path() / "wav").string() + "' -m " + model_, &out), 0) << out;
-  EXPECT_EQ(audio::probe_audio((tmp.path() / "wav" / "b.wav").string()).frames, (8000 / 320 + 1) * 320);
-  EXPECT_EQ(xcodec::testing::run_command(cli + " reconstruct '" + (in / "b.flac").string() + "' -o '" +
-                                             (tmp.path() / "b_rec.wav").string() + "' -m " + model_, &out), 0) << out;
+  EXPECT_EQ(
+      xcodec::testing::run_command(cli + " decode '" + (tmp.path() / "codes").string() + "' -o '" +
+                                       (tmp.path() / "wav").string() + "' -m " + model_,
+                                   &out),
+      0)
+      << out;
+  EXPECT_EQ(audio::probe_audio((tmp.path() / "wav" / "b.wav").string()).frames,
+            (8000 / 320 + 1) * 320);
+  EXPECT_EQ(
+      xcodec::testing::run_command(cli + " reconstruct '" + (in / "b.flac").string() + "' -o '" +
+                                       (tmp.path() / "b_rec.wav").string() + "' -m " + model_,
+                                   &out),
+      0)
+      << out;
   const auto info = audio::probe_audio((tmp.path() / "b_rec.wav").string());
   EXPECT_EQ(info.sample_rate, 22050);
   EXPECT_EQ(info.frames, static_cast<int64_t>(a.samples.size()));
   // Bad codes: one clear line, non-zero exit.
   io::save_npy((tmp.path() / "bad.npy").string(), torch::full({1, 5}, 70000, torch::kInt32));
-  EXPECT_NE(xcodec::testing::run_command(cli + " decode " + (tmp.path() / "bad.npy").string() + " -o " +
-                                             (tmp.path() / "bad.wav").string() + " -m " + model_, &out), 0);
+  EXPECT_NE(
+      xcodec::testing::run_command(cli + " decode " + (tmp.path() / "bad.npy").string() + " -o " +
+                                       (tmp.path() / "bad.wav").string() + " -m " + model_,
+                                   &out),
+      0);
   EXPECT_NE(out.find("outside the codebook"), std::string::npos) << out;
   // Eval report with finite numbers.
   const std::string report = (tmp.path() / "report.json").string();
-  EXPECT_EQ(xcodec::testing::run_command(cli + " eval -m " + model_ + " --dir '" + in.string() + "' -o " + report, &out), 0) << out;
+  EXPECT_EQ(xcodec::testing::run_command(
+                cli + " eval -m " + model_ + " --dir '" + in.string() + "' -o " + report, &out),
+            0)
+      << out;
   const auto j = nlohmann::json::parse(std::ifstream(report));
   EXPECT_EQ(j["files_evaluated"].get<int>(), 2);
   for (const char* k : {"stoi", "estoi", "si_sdr_db", "mel_distance", "log_spectral_distance"}) {

@@ -31,7 +31,8 @@ void write_synthetic_corpus(const std::string& dir, int files, double seconds) {
     audio::Audio a;
     a.sample_rate = 16000;
     a.samples = synthetic_speech(seconds, f, a.sample_rate);
-    audio::write_audio((std::filesystem::path(dir) / ("utt" + std::to_string(f) + ".wav")).string(), a);
+    audio::write_audio((std::filesystem::path(dir) / ("utt" + std::to_string(f) + ".wav")).string(),
+                       a);
   }
 }
 

@@ -38,12 +38,12 @@ std::string prepare_mini(const TempDir& tmp) {
 }
 
 TrainingConfig tiny_config(const std::string& data_dir, const std::string& log_dir, int64_t steps) {
-  return load_training_config({"model=tiny", "data_dir=" + data_dir, "dataset.names=[mini]", "log_dir=" + log_dir,
-                               "train.trainer.max_steps=" + std::to_string(steps), "dataset.min_audio_length=6400",
-                               "dataset.train.batch_size=2", "dataset.num_workers=1", "train.val_every=0",
-                               "train.checkpoint_every=0", "train.trainer.log_every=1000",
-                               "train.trainer.accelerator=cpu"},
-                              std::string(XCODEC_SOURCE_DIR) + "/configs");
+  return load_training_config(
+      {"model=tiny", "data_dir=" + data_dir, "dataset.names=[mini]", "log_dir=" + log_dir,
+       "train.trainer.max_steps=" + std::to_string(steps), "dataset.min_audio_length=6400",
+       "dataset.train.batch_size=2", "dataset.num_workers=1", "train.val_every=0",
+       "train.checkpoint_every=0", "train.trainer.log_every=1000", "train.trainer.accelerator=cpu"},
+      std::string(XCODEC_SOURCE_DIR) + "/configs");
 }
 
 std::map<std::string, torch::Tensor> weights(const std::string& ckpt) {
@@ -114,7 +114,8 @@ TEST_F(TrainerTest, ConfigErrorsNameTheKey) {
     run_training(cfg);
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("'nope' is not registered"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'nope' is not registered"), std::string::npos)
+        << e.what();
   }
   cfg.dataset.names = {"mini"};
   cfg.dataset.min_audio_length = 1000;

@@ -14,16 +14,16 @@ enum class FileJobKind { kEncode, kDecode, kReconstruct };
 
 struct FileJobOptions {
   FileJobKind kind = FileJobKind::kEncode;
-  std::string input;       ///< a file, or a folder walked recursively (symlinked folders not followed)
-  std::string output;      ///< a file (for a file input) or a folder (mirrored tree)
-  int jobs = 1;            ///< files processed in parallel
-  bool overwrite = false;  ///< recompute outputs that already exist
+  std::string input;   ///< a file, or a folder walked recursively (symlinked folders not followed)
+  std::string output;  ///< a file (for a file input) or a folder (mirrored tree)
+  int jobs = 1;        ///< files processed in parallel
+  bool overwrite = false;         ///< recompute outputs that already exist
   std::string progress = "auto";  ///< "auto" (bar on a terminal), "lines", "none"
 };
 
 struct FileJobReport {
-  int64_t done = 0;      ///< outputs written
-  int64_t existing = 0;  ///< outputs already present (skipped)
+  int64_t done = 0;                                         ///< outputs written
+  int64_t existing = 0;                                     ///< outputs already present (skipped)
   std::vector<std::pair<std::string, std::string>> failed;  ///< input, reason
   double audio_seconds = 0;  ///< audio processed (input for encode, output for decode)
   double wall_seconds = 0;

@@ -22,11 +22,11 @@ class DatasetRegistry;
 namespace xcodec::train {
 
 struct FeatureCacheOptions {
-  std::string data_dir;       ///< folder holding datasets.json
-  std::string dataset;        ///< registered dataset name
-  std::string teacher;        ///< folder with the w2v-BERT config.json + model.safetensors
-  int64_t layer = 16;         ///< hidden_states index to cache
-  std::string device = "cpu"; ///< "cpu" or "cuda[:N]"
+  std::string data_dir;        ///< folder holding datasets.json
+  std::string dataset;         ///< registered dataset name
+  std::string teacher;         ///< folder with the w2v-BERT config.json + model.safetensors
+  int64_t layer = 16;          ///< hidden_states index to cache
+  std::string device = "cpu";  ///< "cpu" or "cuda[:N]"
 };
 
 struct FeatureCacheReport {
@@ -46,11 +46,13 @@ FeatureCacheReport build_feature_cache(const FeatureCacheOptions& options);
 class FeatureCache {
  public:
   /// The cache of `dataset` for `layer`, if one exists whose teacher has `hidden_size`.
-  static std::shared_ptr<const FeatureCache> open(const data::DatasetRegistry& registry, const std::string& dataset,
-                                                  int64_t layer, int64_t hidden_size);
+  static std::shared_ptr<const FeatureCache> open(const data::DatasetRegistry& registry,
+                                                  const std::string& dataset, int64_t layer,
+                                                  int64_t hidden_size);
   /// Frames [start_frame, start_frame + num_frames) of an utterance, or nothing when the file
   /// is absent or too short (the caller then runs the teacher).
-  std::optional<torch::Tensor> frames(const std::string& relative_path, int64_t start_frame, int64_t num_frames) const;
+  std::optional<torch::Tensor> frames(const std::string& relative_path, int64_t start_frame,
+                                      int64_t num_frames) const;
   const std::string& dir() const { return dir_; }
 
  private:
@@ -58,6 +60,7 @@ class FeatureCache {
 };
 
 /// DATA/processed/NAME/features/layer<L>.
-std::string feature_cache_dir(const data::DatasetRegistry& registry, const std::string& dataset, int64_t layer);
+std::string feature_cache_dir(const data::DatasetRegistry& registry, const std::string& dataset,
+                              int64_t layer);
 
 }  // namespace xcodec::train

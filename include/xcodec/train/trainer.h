@@ -4,10 +4,11 @@
 /// Per step (= one discriminator update + one generator update, accumulated over
 /// train.trainer.accumulate_grad_batches batches):
 ///   1. generator forward: teacher hidden states (no grad) → codec → ŷ, semantic reconstruction
-///   2. discriminators: L_D = Σ_k mean((D_k(y) − 1)²) + mean(D_k(ŷ.detach())²); clip; AdamW; lr step
+///   2. discriminators: L_D = Σ_k mean((D_k(y) − 1)²) + mean(D_k(ŷ.detach())²); clip; AdamW; lr
+///   step
 ///   3. generator, against the just-updated discriminators:
-///      L_G = λ_mel·L_mel + λ_adv·L_adv + λ_feat·(L_fm(MPD) + L_fm(Spec)) + λ_sem·L_sem [+ λ_stft·L_stft]
-///      clip; AdamW; lr step
+///      L_G = λ_mel·L_mel + λ_adv·L_adv + λ_feat·(L_fm(MPD) + L_fm(Spec)) + λ_sem·L_sem [+
+///      λ_stft·L_stft] clip; AdamW; lr step
 /// Checkpoints (log_dir/step=N.ckpt, log_dir/last.ckpt) hold the codec, the discriminators, both
 /// optimisers, the step, the loader position and the RNG state, so a resumed run continues the
 /// uninterrupted one; a run started on a log_dir with checkpoints resumes automatically.
@@ -36,6 +37,7 @@ TrainResult run_training(const TrainingConfig& config);
 /// Writes inference weights from a training checkpoint (or a weights file): the codec's
 /// tensors under their original key names (training-only heads dropped unless `keep_heads`),
 /// with the model config in `__metadata__`, so encode/decode need nothing else.
-void export_checkpoint(const std::string& checkpoint, const std::string& output, bool keep_heads = false);
+void export_checkpoint(const std::string& checkpoint, const std::string& output,
+                       bool keep_heads = false);
 
 }  // namespace xcodec::train

@@ -13,8 +13,11 @@ namespace {
 
 class AudioDataset final : public Dataset {
  public:
-  AudioDataset(std::string name, std::string audio_dir, std::vector<SplitEntry> entries, int sample_rate)
-      : name_(std::move(name)), audio_dir_(std::move(audio_dir)), entries_(std::move(entries)),
+  AudioDataset(std::string name, std::string audio_dir, std::vector<SplitEntry> entries,
+               int sample_rate)
+      : name_(std::move(name)),
+        audio_dir_(std::move(audio_dir)),
+        entries_(std::move(entries)),
         sample_rate_(sample_rate) {}
   size_t size() const override { return entries_.size(); }
   Example get(size_t index, uint64_t) const override {
@@ -22,7 +25,9 @@ class AudioDataset final : public Dataset {
     const std::string path = (std::filesystem::path(audio_dir_) / e.relative_path).string();
     audio::Audio a = audio::read_audio(path, sample_rate_);
     Example ex;
-    ex.wav = torch::from_blob(a.samples.data(), {static_cast<int64_t>(a.samples.size())}, torch::kFloat32).clone();
+    ex.wav = torch::from_blob(a.samples.data(), {static_cast<int64_t>(a.samples.size())},
+                              torch::kFloat32)
+                 .clone();
     ex.id = name_ + "/" + e.relative_path;
     return ex;
   }
@@ -46,7 +51,8 @@ DatasetPtr make_audio_dataset(const DatasetRegistry& registry, const std::string
                       "); run `xcodec prepare --dataset " + name + " ...` first");
   }
   return std::make_shared<AudioDataset>(name, registry.audio_dir(name),
-                                        read_split_tsv(registry.split_path(name, split)), sample_rate);
+                                        read_split_tsv(registry.split_path(name, split)),
+                                        sample_rate);
 }
 
 DatasetPtr make_corpus(const CorpusOptions& options) {
@@ -55,8 +61,8 @@ DatasetPtr make_corpus(const CorpusOptions& options) {
   for (const auto& name : options.names) {
     parts.push_back(make_audio_dataset(registry, name, options.split, options.sample_rate));
   }
-  return crop_pad(combine(std::move(parts), options.weights), options.crop_length, options.random_crop,
-                  options.crop_align);
+  return crop_pad(combine(std::move(parts), options.weights), options.crop_length,
+                  options.random_crop, options.crop_align);
 }
 
 }  // namespace xcodec::data

@@ -1,7 +1,7 @@
 #include "xcodec/models/codecs/semantic_teacher_factory.h"
 
-#include <torch/torch.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
 
 #include <filesystem>
 #include <mutex>
@@ -43,34 +43,41 @@ Wav2Vec2BertModel make_random_teacher_model(const XCodec2Config& config, uint64_
   return model;
 }
 
-std::shared_ptr<const SemanticTeacher> make_semantic_teacher(const XCodec2Config& config, torch::Device device,
-                                                             uint64_t seed) {
+std::shared_ptr<const SemanticTeacher> make_semantic_teacher(const XCodec2Config& config,
+                                                             torch::Device device, uint64_t seed) {
   const std::string& teacher = config.semantic.teacher;
   if (teacher == "none") return nullptr;
-  if (config.hop_length() != SemanticTeacher::kHop || config.sample_rate != SemanticTeacher::kSampleRate) {
-    throw ConfigError("model.semantic.teacher='" + teacher + "': the w2v-BERT teacher gives 50 Hz frames at 16 kHz, "
-                      "but the model has hop " + std::to_string(config.hop_length()) + " at " +
+  if (config.hop_length() != SemanticTeacher::kHop ||
+      config.sample_rate != SemanticTeacher::kSampleRate) {
+    throw ConfigError("model.semantic.teacher='" + teacher +
+                      "': the w2v-BERT teacher gives 50 Hz frames at 16 kHz, "
+                      "but the model has hop " +
+                      std::to_string(config.hop_length()) + " at " +
                       std::to_string(config.sample_rate) + " Hz; use model.semantic.teacher=none");
   }
   SemanticTeacherOptions options;
   options.layer = config.semantic.teacher_layer;
   options.device = device;
   if (teacher == "random") {
-    return std::make_shared<const SemanticTeacher>(make_random_teacher_model(config, seed), options);
+    return std::make_shared<const SemanticTeacher>(make_random_teacher_model(config, seed),
+                                                   options);
   }
   namespace fs = std::filesystem;
   const fs::path dir(teacher);
-  if (teacher.empty() || !fs::is_regular_file(dir / "config.json") || !fs::is_regular_file(dir / "model.safetensors")) {
-    throw ConfigError("model.semantic.teacher='" + teacher +
-                      "': expected a folder with the w2v-BERT 2.0 teacher's config.json and model.safetensors "
-                      "(download facebook/w2v-bert-2.0 and pass its folder, e.g. "
-                      "model.semantic.teacher=/models/w2v-bert-2.0; or use 'random' for smoke tests, "
-                      "'none' to switch the semantic branch off)");
+  if (teacher.empty() || !fs::is_regular_file(dir / "config.json") ||
+      !fs::is_regular_file(dir / "model.safetensors")) {
+    throw ConfigError(
+        "model.semantic.teacher='" + teacher +
+        "': expected a folder with the w2v-BERT 2.0 teacher's config.json and model.safetensors "
+        "(download facebook/w2v-bert-2.0 and pass its folder, e.g. "
+        "model.semantic.teacher=/models/w2v-bert-2.0; or use 'random' for smoke tests, "
+        "'none' to switch the semantic branch off)");
   }
   auto t = SemanticTeacher::load(teacher, options);
   if (t->hidden_size() != config.semantic.hidden_size) {
     throw ConfigError("model.semantic.hidden_size=" + std::to_string(config.semantic.hidden_size) +
-                      " but the teacher in '" + teacher + "' has hidden size " + std::to_string(t->hidden_size()));
+                      " but the teacher in '" + teacher + "' has hidden size " +
+                      std::to_string(t->hidden_size()));
   }
   return t;
 }

@@ -174,7 +174,8 @@ XCodec2Config XCodec2Config::from_yaml(const std::string& text) {
     get(d, "codec_decoder", "levels", &o.levels);
   }
   if (const YAML::Node s = root["semantic"]) {
-    check_keys(s, "semantic", {"hidden_size", "code_dim", "channels", "kernel_size", "teacher", "teacher_layer"});
+    check_keys(s, "semantic",
+               {"hidden_size", "code_dim", "channels", "kernel_size", "teacher", "teacher_layer"});
     get(s, "semantic", "teacher", &c.semantic.teacher);
     get(s, "semantic", "teacher_layer", &c.semantic.teacher_layer);
     get(s, "semantic", "hidden_size", &c.semantic.hidden_size);
@@ -312,7 +313,8 @@ bool operator==(const XCodec2Config& a, const XCodec2Config& b) {
          da.vq_dim == db.vq_dim && da.vq_num_quantizers == db.vq_num_quantizers &&
          da.levels == db.levels && a.semantic.hidden_size == b.semantic.hidden_size &&
          a.semantic.code_dim == b.semantic.code_dim && a.semantic.channels == b.semantic.channels &&
-         a.semantic.kernel_size == b.semantic.kernel_size && a.semantic.teacher == b.semantic.teacher &&
+         a.semantic.kernel_size == b.semantic.kernel_size &&
+         a.semantic.teacher == b.semantic.teacher &&
          a.semantic.teacher_layer == b.semantic.teacher_layer;
 }
 

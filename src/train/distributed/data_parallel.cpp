@@ -55,9 +55,11 @@ DataParallel::DataParallel(const DistributedEnv& env) : impl_(std::make_unique<I
     auto store = c10::make_intrusive<c10d::FileStore>(env.store_path, env.world_size);
     auto options = c10d::ProcessGroupGloo::Options::create();
     options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-    impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, options);
+    impl_->group =
+        c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, options);
   } catch (const std::exception& e) {
-    throw Error("data-parallel rank " + std::to_string(env.rank) + ": cannot join the group: " + e.what());
+    throw Error("data-parallel rank " + std::to_string(env.rank) +
+                ": cannot join the group: " + e.what());
   }
 }
 
@@ -71,7 +73,8 @@ void DataParallel::average_gradients(const std::vector<torch::Tensor>& params) {
   std::vector<torch::Tensor> grads;
   grads.reserve(params.size());
   for (const auto& p : params) {
-    grads.push_back(p.grad().defined() ? p.grad().detach().flatten() : torch::zeros({p.numel()}, p.options()));
+    grads.push_back(p.grad().defined() ? p.grad().detach().flatten()
+                                       : torch::zeros({p.numel()}, p.options()));
   }
   torch::Tensor flat = torch::cat(grads);
   impl_->allreduce(flat);
@@ -108,7 +111,8 @@ void remember_signal(int sig) { g_forward_signal.store(sig); }
 int launch_data_parallel(const std::vector<std::string>& argv, int world_size) {
   if (world_size < 2) throw ConfigError("launch_data_parallel: world size must be >= 2");
   const std::string store = (std::filesystem::temp_directory_path() /
-                             ("xcodec-dist-" + std::to_string(::getpid()) + ".store")).string();
+                             ("xcodec-dist-" + std::to_string(::getpid()) + ".store"))
+                                .string();
   std::filesystem::remove(store);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -136,7 +140,8 @@ int launch_data_parallel(const std::vector<std::string>& argv, int world_size) {
     const int rc = posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, args.data(), envp.data());
     if (rc != 0) {
       for (pid_t p : pids) ::kill(p, SIGTERM);
-      throw Error("cannot start data-parallel rank " + std::to_string(r) + ": " + std::strerror(rc));
+      throw Error("cannot start data-parallel rank " + std::to_string(r) + ": " +
+                  std::strerror(rc));
     }
     pids.push_back(pid);
   }
@@ -147,7 +152,8 @@ int launch_data_parallel(const std::vector<std::string>& argv, int world_size) {
   bool forwarded = false;
   while (alive > 0) {
     if (!forwarded && g_forward_signal.load() != 0) {
-      for (size_t i = 0; i < pids.size(); ++i) if (!done[i]) ::kill(pids[i], g_forward_signal.load());
+      for (size_t i = 0; i < pids.size(); ++i)
+        if (!done[i]) ::kill(pids[i], g_forward_signal.load());
       forwarded = true;
     }
     int status = 0;
@@ -164,7 +170,8 @@ int launch_data_parallel(const std::vector<std::string>& argv, int world_size) {
       if (code != 0 && result == 0) {
         result = code;
         // One rank failed: the others would wait for it forever.
-        for (size_t j = 0; j < pids.size(); ++j) if (!done[j]) ::kill(pids[j], SIGTERM);
+        for (size_t j = 0; j < pids.size(); ++j)
+          if (!done[j]) ::kill(pids[j], SIGTERM);
       }
     }
   }

@@ -19,14 +19,14 @@ DatasetPtr make_audio_dataset(const DatasetRegistry& registry, const std::string
 /// optional per-dataset `weights`), each item cropped (at a seeded random start when
 /// `random_crop`, else at 0) or zero-padded to exactly `crop_length` samples.
 struct CorpusOptions {
-  std::string data_dir;               ///< folder holding datasets.json
-  std::vector<std::string> names;     ///< registered dataset names
-  std::vector<double> weights;        ///< empty = each item once per epoch
-  Split split = Split::kTrain;        ///< which TSV
-  int sample_rate = 16000;            ///< Hz
-  int64_t crop_length = 96000;        ///< samples
-  bool random_crop = true;            ///< false: crops start at 0 (validation)
-  int64_t crop_align = 1;             ///< crop starts are multiples of this (320 with a feature cache)
+  std::string data_dir;            ///< folder holding datasets.json
+  std::vector<std::string> names;  ///< registered dataset names
+  std::vector<double> weights;     ///< empty = each item once per epoch
+  Split split = Split::kTrain;     ///< which TSV
+  int sample_rate = 16000;         ///< Hz
+  int64_t crop_length = 96000;     ///< samples
+  bool random_crop = true;         ///< false: crops start at 0 (validation)
+  int64_t crop_align = 1;          ///< crop starts are multiples of this (320 with a feature cache)
 };
 DatasetPtr make_corpus(const CorpusOptions& options);
 

@@ -16,7 +16,8 @@ namespace xcodec::models {
 
 /// nullptr for "none". Throws ConfigError when the folder is missing or incomplete, saying
 /// where the released weights go.
-std::shared_ptr<const SemanticTeacher> make_semantic_teacher(const XCodec2Config& config, torch::Device device,
+std::shared_ptr<const SemanticTeacher> make_semantic_teacher(const XCodec2Config& config,
+                                                             torch::Device device,
                                                              uint64_t seed = 0);
 
 /// The "random" teacher's model: width semantic.hidden_size, semantic.teacher_layer layers,
