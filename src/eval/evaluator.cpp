@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "xcodec/audio/audio.h"
+#include "xcodec/audio/audio_extensions.h"
 #include "xcodec/audio/resample.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
@@ -52,11 +53,7 @@ std::vector<std::pair<std::string, std::string>> list_files(
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (ec) break;
       if (!it->is_regular_file(ec)) continue;
-      std::string ext = it->path().extension().string();
-      std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-      static const std::vector<std::string> kExt = {".wav",  ".flac", ".mp3",  ".ogg",
-                                                    ".opus", ".m4a",  ".aiff", ".au"};
-      if (std::find(kExt.begin(), kExt.end(), ext) == kExt.end()) continue;
+      if (!audio::has_audio_extension(it->path().filename().string())) continue;
       files.emplace_back(it->path().string(), fs::relative(it->path(), o.dir).string());
     }
     std::sort(files.begin(), files.end());

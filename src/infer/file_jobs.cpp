@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "xcodec/audio/audio.h"
+#include "xcodec/audio/audio_extensions.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
 #include "xcodec/core/signals.h"
@@ -24,10 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::set<std::string> kAudioExtensions = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a",
-                                                ".aac", ".aiff", ".aif", ".au",  ".caf",  ".webm",
-                                                ".mp4", ".ac3",  ".wma", ".oga"};
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -35,7 +32,8 @@ std::string lower(std::string s) {
 
 bool wanted(const fs::path& p, FileJobKind kind) {
   const std::string ext = lower(p.extension().string());
-  return kind == FileJobKind::kDecode ? ext == ".npy" : kAudioExtensions.count(ext) != 0;
+  return kind == FileJobKind::kDecode ? ext == ".npy"
+                                      : audio::has_audio_extension(p.filename().string());
 }
 
 std::string output_extension(FileJobKind kind) {

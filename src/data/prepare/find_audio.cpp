@@ -9,23 +9,12 @@
 #include <filesystem>
 #include <set>
 
+#include "xcodec/audio/audio_extensions.h"
 #include "xcodec/core/error.h"
 
 namespace xcodec::data {
 
 namespace fs = std::filesystem;
-
-bool has_audio_extension(const std::string& name) {
-  static const std::set<std::string> kExtensions = {
-      "wav", "wave", "flac", "mp3", "ogg",  "oga",  "opus", "spx",  "m4a",  "mp4", "aac", "alac",
-      "caf", "ac3",  "eac3", "aif", "aiff", "aifc", "au",   "snd",  "webm", "mka", "mkv", "wma",
-      "wv",  "ape",  "amr",  "3gp", "w64",  "rf64", "sph",  "nist", "mpc",  "tta", "voc", "mp2"};
-  const size_t dot = name.rfind('.');
-  if (dot == std::string::npos || dot + 1 >= name.size()) return false;
-  std::string ext = name.substr(dot + 1);
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return kExtensions.count(ext) != 0;
-}
 
 FoundFiles find_audio_files(const std::string& root, const std::string& exclude_dir) {
   std::error_code ec;
@@ -71,7 +60,7 @@ FoundFiles find_audio_files(const std::string& root, const std::string& exclude_
         stack.push_back(p);
         continue;
       }
-      if (!has_audio_extension(name)) {
+      if (!audio::has_audio_extension(name)) {
         ++found.ignored;
         continue;
       }

@@ -10,6 +10,7 @@
 #include "audio/audio_test_util.h"
 #include "support/test_support.h"
 #include "xcodec/audio/audio.h"
+#include "xcodec/audio/audio_extensions.h"
 #include "xcodec/core/error.h"
 #include "xcodec/data/prepare/find_audio.h"
 #include "xcodec/data/prepare/prepare.h"
@@ -80,8 +81,8 @@ TEST(FindAudioFiles, WalksWithoutFollowingDirectoryLinks) {
   EXPECT_GT(found.files[0].size, 44);
   EXPECT_GT(found.files[0].mtime_ns, 0);
   EXPECT_THROW(find_audio_files((dir.path() / "nope").string()), IoError);
-  EXPECT_TRUE(has_audio_extension("X.FLAC"));
-  EXPECT_FALSE(has_audio_extension("wav"));
+  EXPECT_TRUE(audio::has_audio_extension("X.FLAC"));
+  EXPECT_FALSE(audio::has_audio_extension("wav"));
 }
 
 TEST(PrepareDataset, ConvertsSplitsAndRegisters) {

@@ -23,12 +23,6 @@ struct FoundFiles {
   std::vector<std::string> dir_symlinks;  // directory symlinks seen and not followed
 };
 
-/// True when the extension of `name` (case-insensitive) is one of the audio extensions
-/// `prepare` looks at: wav, wave, flac, mp3, ogg, oga, opus, spx, m4a, mp4, aac, alac, caf,
-/// ac3, eac3, aif, aiff, aifc, au, snd, webm, mka, mkv, wma, wv, ape, amr, 3gp, w64, rf64,
-/// sph, nist, mpc, tta, voc, mp2.
-bool has_audio_extension(const std::string& name);
-
 /// Walks `root` recursively without following directory symlinks (so link loops cannot trap
 /// it); follows file symlinks. Hidden entries (names starting with '.') are ignored, and so is
 /// `exclude_dir` (absolute, may be empty) — the output folder when it lies inside the input.
