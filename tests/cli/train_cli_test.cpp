@@ -98,5 +98,22 @@ TEST(E2ETrainCli, SigtermFinishesTheStepWritesLastCheckpointAndExitsZero) {
   EXPECT_NE(out_text.find("stopped at step"), std::string::npos) << out_text;
 }
 
+TEST(E2ETrainCli, DataParallelOnTwoProcessesTrainsAndCheckpoints) {
+  TempDir tmp;
+  const std::string data = prepare_cli_corpus(tmp);
+  const fs::path log = tmp.path() / "log";
+  std::string out;
+  const std::string cmd =
+      "XCODEC_CONFIG_DIR=" + std::string(XCODEC_SOURCE_DIR) + "/configs " + cli_path() +
+      " train data_dir=" + data + " dataset.names='[mini]' model=tiny log_dir=" + log.string() +
+      " train.trainer.max_steps=3 train.trainer.devices=2 dataset.train.batch_size=2" +
+      " train.trainer.log_every=1";
+  ASSERT_EQ(run_command(cmd, &out), 0) << out;
+  EXPECT_NE(out.find("started 2 ranks"), std::string::npos) << out;
+  EXPECT_NE(out.find("finished at step 3"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(log / "last.ckpt"));
+  EXPECT_EQ(mel_curve(log / "metrics.jsonl").size(), 3u);  // rank 0 alone logs
+}
+
 }  // namespace
 }  // namespace xcodec::testing
