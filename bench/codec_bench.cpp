@@ -1,7 +1,7 @@
 // X-Codec-2.0 inference speed with the full default configuration (random weights, weight norm
 // folded, InferenceMode): 10 s of 16 kHz audio, semantic features given (the w2v-BERT teacher is
 // not part of this measurement). Reports real-time factors (RTF = compute seconds / audio
-// seconds) with 1 and 2 intra-op threads.
+// seconds, per second of audio in the batch) with 1 and 2 intra-op threads, batch 1 and 8.
 //
 //   build/bench/codec_bench [--no-tune] [--benchmark_filter=Decode]
 // The allocator is tuned for inference first (xcodec/core/allocator.h) unless --no-tune.
@@ -54,30 +54,36 @@ void run_rtf(benchmark::State& state, F&& f) {
     f();
     total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  state.counters["RTF"] = total / static_cast<double>(state.iterations()) / kSeconds;
+  const double batch = static_cast<double>(state.range(1));
+  state.counters["RTF"] = total / static_cast<double>(state.iterations()) / (kSeconds * batch);
   state.counters["threads"] = static_cast<double>(state.range(0));
+  state.counters["batch"] = batch;
 }
 
 void BM_AcousticEncode(benchmark::State& state) {
   auto& s = setup();
-  run_rtf(state, [&] { benchmark::DoNotOptimize(s.model->CodecEnc->forward(s.wave)); });
+  const torch::Tensor wave = s.wave.repeat({state.range(1), 1, 1});
+  run_rtf(state, [&] { benchmark::DoNotOptimize(s.model->CodecEnc->forward(wave)); });
 }
 
 void BM_Encode(benchmark::State& state) {
   auto& s = setup();
-  run_rtf(state, [&] { benchmark::DoNotOptimize(s.model->encode(s.wave, s.semantic)); });
+  const torch::Tensor wave = s.wave.repeat({state.range(1), 1, 1});
+  const torch::Tensor semantic = s.semantic.repeat({state.range(1), 1, 1});
+  run_rtf(state, [&] { benchmark::DoNotOptimize(s.model->encode(wave, semantic)); });
 }
 
 void BM_Decode(benchmark::State& state) {
   auto& s = setup();
-  run_rtf(state, [&] { benchmark::DoNotOptimize(s.model->decode(s.codes)); });
+  const torch::Tensor codes = s.codes.repeat({state.range(1), 1, 1});
+  run_rtf(state, [&] { benchmark::DoNotOptimize(s.model->decode(codes)); });
 }
 
 }  // namespace
 
-BENCHMARK(BM_AcousticEncode)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Encode)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Decode)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AcousticEncode)->ArgsProduct({{1, 2}, {1, 8}})->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Encode)->ArgsProduct({{1, 2}, {1, 8}})->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Decode)->ArgsProduct({{1, 2}, {1, 8}})->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 int main(int argc, char** argv) {
   // What an inference program should do (see xcodec/core/allocator.h); --no-tune to compare.
   bool tune = true;
