@@ -81,9 +81,21 @@ void BM_Decode(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_AcousticEncode)->ArgsProduct({{1, 2}, {1, 8}})->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Encode)->ArgsProduct({{1, 2}, {1, 8}})->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Decode)->ArgsProduct({{1, 2}, {1, 8}})->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AcousticEncode)
+    ->ArgsProduct({{1, 2}, {1, 8}})
+    ->Iterations(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Encode)
+    ->ArgsProduct({{1, 2}, {1, 8}})
+    ->Iterations(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Decode)
+    ->ArgsProduct({{1, 2}, {1, 8}})
+    ->Iterations(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 int main(int argc, char** argv) {
   // What an inference program should do (see xcodec/core/allocator.h); --no-tune to compare.
   bool tune = true;
