@@ -138,8 +138,8 @@ LoadStateReport CodecModelImpl::load_weights(const TensorSource& source, bool st
   lo.optional_prefixes = {"fc_post_s.", "SemanticDecoder_module."};
   LoadStateReport r = load_state(*this, source, lo);
   if (!r.foreign.empty()) {
-    XCODEC_LOG_INFO("[model] " << r.foreign.size() << " semantic_model.* tensors in "
-                               << source.describe() << " left for the semantic teacher");
+    XCODEC_LOG_DEBUG("[model] " << r.foreign.size() << " semantic_model.* tensors in "
+                                << source.describe() << " left for the semantic teacher");
   }
   if (!r.missing_optional.empty()) {
     XCODEC_LOG_INFO("[model] " << source.describe()
