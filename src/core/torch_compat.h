@@ -5,3 +5,29 @@
 #define XCODEC_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) ||         \
    (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+#include <ATen/autocast_mode.h>
+
+namespace xcodec::compat {
+
+// CUDA autocast on/off and its dtype: LibTorch 2.4 replaced the GPU-specific calls with
+// device-type ones (the old names remain, deprecated).
+inline bool cuda_autocast_enabled() {
+#if XCODEC_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(at::kCUDA);
+#else
+  return at::autocast::is_enabled();
+#endif
+}
+
+inline void set_cuda_autocast(bool enabled, c10::ScalarType dtype) {
+#if XCODEC_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(at::kCUDA, enabled);
+  at::autocast::set_autocast_dtype(at::kCUDA, dtype);
+#else
+  at::autocast::set_enabled(enabled);
+  at::autocast::set_autocast_gpu_dtype(dtype);
+#endif
+}
+
+}  // namespace xcodec::compat

@@ -1,6 +1,5 @@
 #include "xcodec/train/trainer.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/torch_compat.h"
 #include "xcodec/audio/audio.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
@@ -107,13 +107,12 @@ class AutocastScope {
  public:
   AutocastScope(bool enabled, torch::ScalarType dtype) : enabled_(enabled) {
     if (!enabled_) return;
-    prev_ = at::autocast::is_enabled();
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(dtype);
+    prev_ = compat::cuda_autocast_enabled();
+    compat::set_cuda_autocast(true, dtype);
   }
   ~AutocastScope() {
     if (!enabled_) return;
-    at::autocast::set_enabled(prev_);
+    compat::set_cuda_autocast(prev_, torch::kFloat16);
     at::autocast::clear_cache();
   }
 
