@@ -196,11 +196,14 @@ std::vector<std::vector<float>> Codec::decode_batch(const std::vector<Codes>& co
 }
 
 std::vector<float> Codec::reconstruct(const std::vector<float>& samples, int sample_rate) const {
-  const int64_t n_model = impl_->to_model_rate(samples, sample_rate).size(0);
-  std::vector<float> y = decode(encode(samples, sample_rate));
-  y.resize(static_cast<size_t>(n_model));  // drop the model's padding
-  if (sample_rate != impl_->config.sample_rate)
+  const torch::Tensor x = impl_->to_model_rate(samples, sample_rate);  // resampled once
+  const torch::Tensor codes =
+      impl_->encode_padded(models::pad_for_encoding(x, impl_->config.hop_length()).unsqueeze(0));
+  std::vector<float> y = impl_->decode_tensor(codes);
+  y.resize(static_cast<size_t>(x.size(0)));  // drop the model's padding
+  if (sample_rate != impl_->config.sample_rate) {
     y = audio::resample(y, static_cast<int>(impl_->config.sample_rate), sample_rate);
+  }
   y.resize(samples.size(), 0.0f);  // resampling may be off by a sample
   return y;
 }
