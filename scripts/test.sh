@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 build_dir=${XCODEC_BUILD_DIR:-build}
 jobs=${XCODEC_JOBS:-$(nproc)}
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DXCODEC_BUILD_TESTS=ON -DXCODEC_BUILD_BENCH=ON
 cmake --build "$build_dir" -j "$jobs"
 cd "$build_dir"
 ctest --output-on-failure -j "$jobs" --timeout 600 "$@"
