@@ -53,22 +53,24 @@ torch::Tensor VocosBackboneImpl::forward(const torch::Tensor& x) {
   }
   torch::Tensor h = embed->forward(x.transpose(1, 2));
   h = prior_net->forward(h);
-  h = transformers->forward(h.transpose(1, 2));
-  h = post_net->forward(h.transpose(1, 2));
-  return final_layer_norm->forward(h.transpose(1, 2));
+  // Time-major and contiguous: a transposed view would propagate through the residual adds and
+  // send every Linear down the slow strided batched-matmul path.
+  h = transformers->forward(h.transpose(1, 2).contiguous());
+  h = post_net->forward(h.transpose(1, 2).contiguous());
+  return final_layer_norm->forward(h.transpose(1, 2).contiguous());
 }
 
 VocosBackboneStages VocosBackboneImpl::forward_stages(const torch::Tensor& x) {
   VocosBackboneStages s;
   s.embed = embed->forward(x.transpose(1, 2));
   s.prior_net = prior_net->forward(s.embed);
-  torch::Tensor h = s.prior_net.transpose(1, 2);
+  torch::Tensor h = s.prior_net.transpose(1, 2).contiguous();
   for (auto& block : *transformers) {
     h = block.forward(h);
     s.transformers.push_back(h);
   }
-  s.post_net = post_net->forward(h.transpose(1, 2));
-  s.out = final_layer_norm->forward(s.post_net.transpose(1, 2));
+  s.post_net = post_net->forward(h.transpose(1, 2).contiguous());
+  s.out = final_layer_norm->forward(s.post_net.transpose(1, 2).contiguous());
   return s;
 }
 
