@@ -1,7 +1,10 @@
 // X-Codec-2.0 inference speed with the full default configuration (random weights, weight norm
 // folded, InferenceMode): 10 s of 16 kHz audio, semantic features given (the w2v-BERT teacher is
 // not part of this measurement). Reports real-time factors (RTF = compute seconds / audio
-// seconds, per second of audio in the batch) with 1 and 2 intra-op threads, batch 1 and 8.
+// seconds, per second of audio in the batch) with 1 and 2 intra-op threads, batch 1 and 8, and
+// compute precision fp32 (0) and bf16 (1). Arguments: threads/batch/precision.
+// LibTorch's thread count does not bind OpenBLAS and, with Debian's oneDNN, not every kernel:
+// for a true one-core figure run under `taskset -c 0` (bench/codec_rtf.sh does both).
 //
 //   build/bench/codec_bench [--no-tune] [--benchmark_filter=Decode]
 // The allocator is tuned for inference first (xcodec/core/allocator.h) unless --no-tune.
@@ -43,9 +46,14 @@ Setup& setup() {
   return s;
 }
 
+const char* kPrecisionNames[] = {"fp32", "bf16"};
+
 template <typename F>
 void run_rtf(benchmark::State& state, F&& f) {
   torch::set_num_threads(static_cast<int>(state.range(0)));
+  const auto precision = static_cast<xm::ComputePrecision>(state.range(2));
+  setup().model->set_compute_precision(precision);
+  state.SetLabel(kPrecisionNames[state.range(2)]);
   c10::InferenceMode guard;
   f();  // warm-up (allocator, oneDNN primitive caches)
   double total = 0.0;
@@ -82,17 +90,17 @@ void BM_Decode(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_AcousticEncode)
-    ->ArgsProduct({{1, 2}, {1, 8}})
+    ->ArgsProduct({{1, 2}, {1, 8}, {0, 1}})
     ->Iterations(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_Encode)
-    ->ArgsProduct({{1, 2}, {1, 8}})
+    ->ArgsProduct({{1, 2}, {1, 8}, {0, 1}})
     ->Iterations(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_Decode)
-    ->ArgsProduct({{1, 2}, {1, 8}})
+    ->ArgsProduct({{1, 2}, {1, 8}, {0, 1}})
     ->Iterations(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -31,6 +31,11 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
         "w2v-BERT 2.0 folder (config.json + model.safetensors) when the weights do not include it");
   }
   cmd->add_option("--device", args->codec.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--precision", args->codec.precision,
+                  "fp32, or bf16: convolutions and matrix products in bfloat16 (about 2x faster "
+                  "on CPUs with AVX512-BF16/AMX and recent GPUs; tokens can differ from fp32)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   cmd->add_option("-j,--jobs", args->job.jobs, "files processed in parallel")
       ->capture_default_str();
   cmd->add_option("--threads", args->codec.num_threads, "intra-op threads (0 = LibTorch default)")

@@ -108,6 +108,7 @@ std::shared_ptr<const Codec> Codec::load(const std::string& path, const CodecOpt
       it != meta.end() ? models::XCodec2Config::from_yaml(it->second) : models::XCodec2Config{};
   impl->model = models::load_codec_model(path, impl->config);
   impl->model->to(impl->device);
+  impl->model->set_compute_precision(models::parse_compute_precision(options.precision));
   impl->model->eval();
 
   // The teacher: weights nested in the file, an explicit folder, or the config's own choice.

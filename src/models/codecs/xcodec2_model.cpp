@@ -125,7 +125,23 @@ void CodecModelImpl::prepare_for_inference() {
   inference_prepared_ = true;
 }
 
+void CodecModelImpl::apply_precision(ComputePrecision precision) {
+  lower_compute_precision(*CodecEnc, precision);
+  lower_compute_precision(*SemanticEncoder_module, precision);
+  lower_compute_precision(*generator->backbone, precision);
+}
+
+void CodecModelImpl::set_compute_precision(ComputePrecision precision) {
+  if (!inference_prepared_ && precision != ComputePrecision::kFloat32) {
+    throw Error("CodecModel::set_compute_precision: call prepare_for_inference() first");
+  }
+  apply_precision(precision);
+  precision_ = precision;
+}
+
 void CodecModelImpl::prepare_for_training() {
+  apply_precision(ComputePrecision::kFloat32);
+  precision_ = ComputePrecision::kFloat32;
   unfold_all(*this);
   inference_prepared_ = false;
   train();
@@ -145,7 +161,10 @@ LoadStateReport CodecModelImpl::load_weights(const TensorSource& source, bool st
     XCODEC_LOG_INFO("[model] " << source.describe()
                                << " has no training heads (fc_post_s, SemanticDecoder_module)");
   }
-  if (inference_prepared_) fold_for_inference(*this);
+  if (inference_prepared_) {
+    fold_for_inference(*this);
+    apply_precision(precision_);
+  }
   return r;
 }
 

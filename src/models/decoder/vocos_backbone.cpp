@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "xcodec/core/error.h"
+#include "xcodec/models/layers/compute_precision.h"
 #include "xcodec/models/layers/resnet_block.h"
 #include "xcodec/models/layers/transformer_block.h"
 
@@ -51,7 +52,7 @@ torch::Tensor VocosBackboneImpl::forward(const torch::Tensor& x) {
     throw ShapeError("VocosBackbone: expected [B, T, " + std::to_string(options.hidden_dim) +
                      "], got " + c10::str(x.sizes()));
   }
-  torch::Tensor h = embed->forward(x.transpose(1, 2));
+  torch::Tensor h = conv1d_forward(*embed, x.transpose(1, 2));
   h = prior_net->forward(h);
   // Time-major and contiguous: a transposed view would propagate through the residual adds and
   // send every Linear down the slow strided batched-matmul path.
@@ -62,7 +63,7 @@ torch::Tensor VocosBackboneImpl::forward(const torch::Tensor& x) {
 
 VocosBackboneStages VocosBackboneImpl::forward_stages(const torch::Tensor& x) {
   VocosBackboneStages s;
-  s.embed = embed->forward(x.transpose(1, 2));
+  s.embed = conv1d_forward(*embed, x.transpose(1, 2));
   s.prior_net = prior_net->forward(s.embed);
   torch::Tensor h = s.prior_net.transpose(1, 2).contiguous();
   for (auto& block : *transformers) {

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "xcodec/core/error.h"
+#include "xcodec/models/layers/compute_precision.h"
 
 namespace xcodec::models {
 
@@ -42,11 +43,11 @@ torch::Tensor ResnetBlockImpl::forward(const torch::Tensor& x) {
   // swish written as x·sigmoid(x), as the original does (not the fused SiLU kernel).
   torch::Tensor h = norm1->forward(x);
   h = h * torch::sigmoid(h);
-  h = conv1->forward(h);
+  h = conv1d_forward(*conv1, h);
   h = norm2->forward(h);
   h = h * torch::sigmoid(h);
   h = dropout->forward(h);
-  h = conv2->forward(h);
+  h = conv1d_forward(*conv2, h);
   return x + h;
 }
 

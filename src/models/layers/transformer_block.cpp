@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "xcodec/core/error.h"
+#include "xcodec/models/layers/compute_precision.h"
 
 namespace xcodec::models {
 
@@ -43,7 +44,8 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
   const int64_t h = options.heads;
   const int64_t d = options.dim / h;
   // 'b t (r h d) -> r b h t d'
-  const torch::Tensor qkv = c_attn->forward(x).view({b, t, 3, h, d}).permute({2, 0, 3, 1, 4});
+  const torch::Tensor qkv =
+      linear_forward(*c_attn, x).view({b, t, 3, h, d}).permute({2, 0, 3, 1, 4});
   torch::Tensor q = qkv[0];
   torch::Tensor k = qkv[1];
   const torch::Tensor v = qkv[2];
@@ -54,7 +56,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
   const torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale;
   const torch::Tensor y = torch::matmul(torch::softmax(scores, -1), v);  // [B, H, T, D]
-  return c_proj->forward(y.transpose(1, 2).reshape({b, t, h * d}));
+  return linear_forward(*c_proj, y.transpose(1, 2).reshape({b, t, h * d}));
 }
 
 MlpImpl::MlpImpl(TransformerBlockOptions options_) : options(options_) { reset(); }
@@ -70,7 +72,7 @@ void MlpImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  return fc2->forward(torch::silu(fc1->forward(x)));
+  return linear_forward(*fc2, torch::silu(linear_forward(*fc1, x)));
 }
 
 TransformerBlockImpl::TransformerBlockImpl(TransformerBlockOptions options_) : options(options_) {

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "xcodec/models/layers/compute_precision.h"
+
 namespace xcodec::models {
 
 WNConv1dImpl::WNConv1dImpl(WNConv1dOptions options_) : options(std::move(options_)) { reset(); }
@@ -50,8 +52,8 @@ void WNConv1dImpl::fold() {
 }
 
 torch::Tensor WNConv1dImpl::forward(const torch::Tensor& x) {
-  return torch::conv1d(x, weight(), bias, torch::IntArrayRef{options.stride},
-                       torch::IntArrayRef{options.padding}, torch::IntArrayRef{options.dilation});
+  return conv1d_maybe_lowered(*this, x, weight(), bias, options.stride, options.padding,
+                              options.dilation);
 }
 
 }  // namespace xcodec::models

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "xcodec/core/error.h"
+#include "xcodec/models/layers/compute_precision.h"
 
 namespace xcodec::models {
 
@@ -36,9 +37,9 @@ torch::Tensor SemanticAdapterImpl::forward(const torch::Tensor& x) {
     throw ShapeError("SemanticAdapter: expected [B, " + std::to_string(options.in_channels) +
                      ", T], got " + c10::str(x.sizes()));
   }
-  const torch::Tensor a = torch::relu(initial_conv->forward(x));  // the aliased skip
-  const torch::Tensor h = conv_b_->forward(torch::relu(conv_a_->forward(a)));
-  return final_conv->forward(h + a);
+  const torch::Tensor a = torch::relu(conv1d_forward(*initial_conv, x));  // the aliased skip
+  const torch::Tensor h = conv1d_forward(*conv_b_, torch::relu(conv1d_forward(*conv_a_, a)));
+  return conv1d_forward(*final_conv, h + a);
 }
 
 SemanticAdapter make_semantic_encoder(int64_t input_channels, int64_t code_dim,

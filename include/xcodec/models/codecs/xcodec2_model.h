@@ -28,6 +28,7 @@
 #include "xcodec/models/codecs/xcodec2_config.h"
 #include "xcodec/models/decoder/codec_decoder_vocos.h"
 #include "xcodec/models/encoder/codec_encoder.h"
+#include "xcodec/models/layers/compute_precision.h"
 #include "xcodec/models/layers/state_dict.h"
 #include "xcodec/models/semantic/semantic_adapter.h"
 
@@ -87,6 +88,11 @@ class CodecModelImpl : public torch::nn::Cloneable<CodecModelImpl> {
 
   /// Folds weight norm and caches Snake/ISTFT constants (inference). Call again after loading.
   void prepare_for_inference();
+  /// Precision of the big convolutions and linear layers of the encoder, semantic encoder and
+  /// decoder backbone at inference (layers/compute_precision.h); needs prepare_for_inference()
+  /// and is kept across load_weights(). fc_prior, the quantizer and the ISTFT head stay fp32.
+  void set_compute_precision(ComputePrecision precision);
+  ComputePrecision compute_precision() const { return precision_; }
   /// Undo prepare_for_inference() (before training).
   void prepare_for_training();
 
@@ -112,6 +118,8 @@ class CodecModelImpl : public torch::nn::Cloneable<CodecModelImpl> {
  private:
   bool with_training_heads_ = true;
   bool inference_prepared_ = false;
+  ComputePrecision precision_ = ComputePrecision::kFloat32;
+  void apply_precision(ComputePrecision precision);
 };
 TORCH_MODULE(CodecModel);
 

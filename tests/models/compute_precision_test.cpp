@@ -1,0 +1,102 @@
+// bf16 compute precision (layers/compute_precision.h): close to the fp32 reference outputs,
+// reversible, and invisible to saving and training.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "support/test_support.h"
+#include "xcodec/core/error.h"
+#include "xcodec/models/codecs/xcodec2_model.h"
+#include "xcodec/models/layers/compute_precision.h"
+#include "xcodec/models/layers/transformer_block.h"
+
+namespace xm = xcodec::models;
+using xcodec::testing::fixture_path;
+using xcodec::testing::load_fixture;
+
+namespace {
+constexpr const char* kDir = "xcodec2-small/";
+
+xm::CodecModel fixture_model() {
+  const auto config =
+      xm::XCodec2Config::from_json_file(fixture_path(std::string(kDir) + "config.json"));
+  xm::CodecModel m(config, /*with_training_heads=*/false);
+  m->load_weights(fixture_path(std::string(kDir) + "model.safetensors"), /*strict=*/false);
+  m->prepare_for_inference();
+  return m;
+}
+
+double snr_db(const torch::Tensor& ref, const torch::Tensor& x) {
+  const double noise = (ref - x).pow(2).sum().item<double>();
+  return 10.0 * std::log10(ref.pow(2).sum().item<double>() / std::max(noise, 1e-30));
+}
+}  // namespace
+
+TEST(ComputePrecision, ParsesNamesAndRejectsOthers) {
+  EXPECT_EQ(xm::parse_compute_precision("bf16"), xm::ComputePrecision::kBFloat16);
+  EXPECT_EQ(xm::parse_compute_precision("float32"), xm::ComputePrecision::kFloat32);
+  EXPECT_EQ(xm::to_string(xm::ComputePrecision::kBFloat16), "bf16");
+  EXPECT_THROW(xm::parse_compute_precision("fp8", "--precision"), xcodec::ConfigError);
+}
+
+TEST(ComputePrecision, Bf16StaysCloseToTheReferenceAndSwitchesBackExactly) {
+  torch::set_num_threads(1);
+  auto m = fixture_model();
+  c10::InferenceMode guard;
+  const torch::Tensor wave = xm::pad_for_encoding(
+      load_fixture(std::string(kDir) + "wav.npy").view({1, 1, -1}), m->config.hop_length());
+  const torch::Tensor semantic = load_fixture(std::string(kDir) + "semantic_in.npy");
+  const torch::Tensor ref_codes = load_fixture(std::string(kDir) + "codes.npy");
+  const torch::Tensor ref_wav = load_fixture(std::string(kDir) + "from_codes_wav_out.npy");
+  const auto fp32 = m->encode_detailed(wave, semantic);
+  const torch::Tensor fp32_wav = m->decode(ref_codes.to(torch::kInt32));
+
+  m->set_compute_precision(xm::ComputePrecision::kBFloat16);
+  EXPECT_EQ(m->compute_precision(), xm::ComputePrecision::kBFloat16);
+  EXPECT_TRUE(xm::lowered_weight(
+                  *m->generator->backbone->transformers[0]->as<xm::TransformerBlock>()->mlp->fc1)
+                  .defined());
+  const auto bf16 = m->encode_detailed(wave, semantic);
+  EXPECT_GT(snr_db(fp32.acoustic, bf16.acoustic), 25.0);
+  EXPECT_GT(snr_db(fp32.fused, bf16.fused), 25.0);
+  // Decoding the reference codes: bf16 rounding (8 mantissa bits) per layer, nothing worse.
+  const torch::Tensor bf16_wav = m->decode(ref_codes.to(torch::kInt32));
+  EXPECT_EQ(bf16_wav.scalar_type(), torch::kFloat32);
+  EXPECT_GT(snr_db(ref_wav.view_as(bf16_wav), bf16_wav), 30.0);
+  // Most tokens survive the rounding (those near an FSQ decision boundary may move).
+  const double agree = bf16.codes.eq(ref_codes.to(bf16.codes.scalar_type()))
+                           .to(torch::kDouble)
+                           .mean()
+                           .item<double>();
+  EXPECT_GT(agree, 0.5);
+  std::cout << "bf16 vs fp32: encoder SNR " << snr_db(fp32.acoustic, bf16.acoustic)
+            << " dB, decoded SNR " << snr_db(ref_wav.view_as(bf16_wav), bf16_wav)
+            << " dB, tokens equal " << 100.0 * agree << " %\n";
+
+  m->set_compute_precision(xm::ComputePrecision::kFloat32);
+  EXPECT_TRUE(torch::equal(m->decode(ref_codes.to(torch::kInt32)), fp32_wav));
+  EXPECT_TRUE(torch::equal(m->encode(wave, semantic), fp32.codes));
+}
+
+TEST(ComputePrecision, LoweredCopiesAreNotSavedAndSurviveReload) {
+  auto m = fixture_model();
+  m->set_compute_precision(xm::ComputePrecision::kBFloat16);
+  const xcodec::testing::TempDir dir;
+  const std::string path = dir.str() + "/w.safetensors";
+  m->save_weights(path);
+  auto back = xm::CodecModel(m->config, false);
+  back->load_weights(path);
+  for (const auto& p : back->named_parameters()) {
+    EXPECT_EQ(p.value().scalar_type(), torch::kFloat32) << p.key();
+  }
+  // Reloading weights into a lowered model refreshes the copies from the new weights.
+  back->prepare_for_inference();
+  back->set_compute_precision(xm::ComputePrecision::kBFloat16);
+  m->load_weights(path);
+  EXPECT_EQ(m->compute_precision(), xm::ComputePrecision::kBFloat16);
+  const auto& fc1 = m->generator->backbone->transformers[0]->as<xm::TransformerBlock>()->mlp->fc1;
+  EXPECT_TRUE(torch::equal(xm::lowered_weight(*fc1), fc1->weight.to(torch::kBFloat16)));
+  // Training drops them.
+  m->prepare_for_training();
+  EXPECT_FALSE(xm::lowered_weight(*fc1).defined());
+  EXPECT_THROW(m->set_compute_precision(xm::ComputePrecision::kBFloat16), xcodec::Error);
+}
