@@ -8,6 +8,8 @@
 
 #include <ATen/autocast_mode.h>
 
+#include <variant>
+
 namespace xcodec::compat {
 
 // CUDA autocast on/off and its dtype: LibTorch 2.4 replaced the GPU-specific calls with
@@ -28,6 +30,14 @@ inline void set_cuda_autocast(bool enabled, c10::ScalarType dtype) {
   at::autocast::set_enabled(enabled);
   at::autocast::set_autocast_gpu_dtype(dtype);
 #endif
+}
+
+// The option variants of torch::nn (padding, padding_mode, ...) are c10::variant in 1.x and
+// std::variant in 2.x; with std::get_if in scope, argument-dependent lookup picks the right one.
+template <typename T, typename Variant>
+auto variant_get_if(Variant* v) {
+  using std::get_if;
+  return get_if<T>(v);
 }
 
 }  // namespace xcodec::compat

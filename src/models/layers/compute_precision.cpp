@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "core/torch_compat.h"
 #include "xcodec/core/error.h"
 #include "xcodec/models/layers/wn_conv1d.h"
 
@@ -42,8 +43,8 @@ void lower(torch::nn::Module& module, const torch::Tensor& weight, const torch::
 }
 
 int64_t single_padding(const torch::nn::detail::ConvNdOptions<1>& o) {
-  const auto* p = c10::get_if<torch::ExpandingArray<1>>(&o.padding());
-  if (p == nullptr || !c10::get_if<torch::enumtype::kZeros>(&o.padding_mode())) {
+  const auto* p = compat::variant_get_if<torch::ExpandingArray<1>>(&o.padding());
+  if (p == nullptr || !compat::variant_get_if<torch::enumtype::kZeros>(&o.padding_mode())) {
     throw ConfigError(
         "lower_compute_precision: Conv1d with non-numeric padding or a padding "
         "mode other than zeros is not supported");
