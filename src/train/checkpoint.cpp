@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <mutex>
 #include <regex>
+#include <sstream>
 #include <type_traits>
 
 #include "xcodec/core/error.h"
@@ -20,7 +21,10 @@ namespace {
 template <typename Map>
 typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
   if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
-    return c10::guts::to_string(p.unsafeGetTensorImpl());
+    // What LibTorch 1.x itself writes (c10::guts::to_string, gone in 2.x): the streamed pointer.
+    std::ostringstream key;
+    key << p.unsafeGetTensorImpl();
+    return key.str();
   } else {
     return p.unsafeGetTensorImpl();
   }
