@@ -63,14 +63,38 @@ TEST(Activation1dKernel, SnakeMatchesDouble) {
   for (int i = 0; i < 20000; ++i) x.push_back(static_cast<float>(i - 10000) * 97.3f);
   const float scale = 1.3f;
   const float inv_beta = 0.7f;
-  std::vector<float> y(x.size());
-  xm::kernels::snake_anti_alias_row(x.data(), static_cast<int64_t>(x.size()), 0,
-                                    static_cast<int64_t>(x.size()), scale, inv_beta, taps,
-                                    y.data());
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double s = std::sin(static_cast<double>(x[i] * scale));
-    const double want = x[i] + s * s * inv_beta;
-    ASSERT_NEAR(y[i], want, 1e-6 * (1.0 + std::fabs(want))) << "x=" << x[i];
+  const int64_t n = static_cast<int64_t>(x.size());
+  for (const auto row :
+       {&xm::kernels::snake_anti_alias_row, &xm::kernels::snake_anti_alias_row_portable}) {
+    std::vector<float> y(x.size());
+    row(x.data(), n, 0, n, scale, inv_beta, taps, y.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double s = std::sin(static_cast<double>(x[i] * scale));
+      const double want = x[i] + s * s * inv_beta;
+      ASSERT_NEAR(y[i], want, 1e-6 * (1.0 + std::fabs(want))) << "x=" << x[i];
+    }
+  }
+}
+
+// The portable variant (no AVX2/FMA) agrees with the one this CPU uses.
+TEST(Activation1dKernel, PortableVariantAgrees) {
+  xm::kernels::SnakeAntiAliasTaps taps{};
+  const torch::Tensor f = torch::rand({24}) - 0.3;
+  for (int t = 0; t < 6; ++t) {
+    taps.up_even[t] = f[t].item<float>();
+    taps.up_odd[t] = f[6 + t].item<float>();
+    taps.down_even[t] = f[12 + t].item<float>();
+    taps.down_odd[t] = f[18 + t].item<float>();
+  }
+  for (const int64_t len : {1, 2, 7, 1001, 5000}) {
+    const torch::Tensor x = 5.0 * torch::randn({len});
+    torch::Tensor a = torch::empty({len});
+    torch::Tensor b = torch::empty({len});
+    xm::kernels::snake_anti_alias_row(x.data_ptr<float>(), len, 0, len, 2.1f, 0.4f, taps,
+                                      a.data_ptr<float>());
+    xm::kernels::snake_anti_alias_row_portable(x.data_ptr<float>(), len, 0, len, 2.1f, 0.4f, taps,
+                                               b.data_ptr<float>());
+    EXPECT_TENSOR_CLOSE(a, b, 1e-5, 1e-6) << "L=" << len;
   }
 }
 
@@ -135,27 +159,31 @@ TEST(SinApprox, FewUlpOverFastRange) {
   x.push_back(-0.0f);
   x.push_back(1e-30f);
   x.push_back(xm::kernels::kFastSinMax);
-  std::vector<float> y(x.size());
-  xm::kernels::sin_approx(x.data(), static_cast<int64_t>(x.size()), y.data());
-  double worst = 0.0;
-  float at = 0.0f;
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double e = ulp_error(y[i], std::sin(static_cast<double>(x[i])));
-    if (e > worst) {
-      worst = e;
-      at = x[i];
+  for (const auto sin : {&xm::kernels::sin_approx, &xm::kernels::sin_approx_portable}) {
+    std::vector<float> y(x.size());
+    sin(x.data(), static_cast<int64_t>(x.size()), y.data());
+    double worst = 0.0;
+    float at = 0.0f;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double e = ulp_error(y[i], std::sin(static_cast<double>(x[i])));
+      if (e > worst) {
+        worst = e;
+        at = x[i];
+      }
     }
+    EXPECT_LE(worst, 4.0) << "at x=" << at;
   }
-  EXPECT_LE(worst, 4.0) << "at x=" << at;
 }
 
 TEST(SinApprox, OutsideFastRange) {
   const float inf = std::numeric_limits<float>::infinity();
   const std::vector<float> x{2e5f, -3.3e7f, 1e30f, inf, -inf, std::nanf("")};
-  std::vector<float> y(x.size());
-  xm::kernels::sin_approx(x.data(), static_cast<int64_t>(x.size()), y.data());
-  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(y[i], std::sin(x[i])) << x[i];
-  for (size_t i = 3; i < x.size(); ++i) EXPECT_TRUE(std::isnan(y[i])) << x[i];
+  for (const auto sin : {&xm::kernels::sin_approx, &xm::kernels::sin_approx_portable}) {
+    std::vector<float> y(x.size());
+    sin(x.data(), static_cast<int64_t>(x.size()), y.data());
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(y[i], std::sin(x[i])) << x[i];
+    for (size_t i = 3; i < x.size(); ++i) EXPECT_TRUE(std::isnan(y[i])) << x[i];
+  }
 }
 
 }  // namespace

@@ -25,4 +25,10 @@ void sin_approx(const float* x, int64_t n, float* y);
 
 inline constexpr float kFastSinMax = 131072.0f;
 
+/// The portable variants, which the two functions above use on CPUs without AVX2 and FMA
+/// (there the reduction for sin runs in double); exposed for the tests.
+void snake_anti_alias_row_portable(const float* x, int64_t len, int64_t i0, int64_t n, float scale,
+                                   float inv_beta, const SnakeAntiAliasTaps& taps, float* y);
+void sin_approx_portable(const float* x, int64_t n, float* y);
+
 }  // namespace xcodec::models::kernels
