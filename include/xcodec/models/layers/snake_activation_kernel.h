@@ -20,7 +20,7 @@ void snake_anti_alias_row(const float* x, int64_t len, int64_t i0, int64_t n, fl
                           float inv_beta, const SnakeAntiAliasTaps& taps, float* y);
 
 /// y[i] = sin(x[i]): vectorised, a few ULP for |x| <= kFastSinMax, std::sin beyond (NaN and
-/// infinities give NaN).
+/// infinities give NaN). x and y must not overlap.
 void sin_approx(const float* x, int64_t n, float* y);
 
 inline constexpr float kFastSinMax = 131072.0f;
