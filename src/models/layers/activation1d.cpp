@@ -1,14 +1,20 @@
 #include "xcodec/models/layers/activation1d.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "xcodec/core/error.h"
+#include "xcodec/models/layers/snake_activation_kernel.h"
 
 namespace xcodec::models {
 
 namespace {
 const std::vector<int64_t> kOne{1};
 const std::vector<int64_t> kZero{0};
+// Fused path work split: time pieces of at least kMinSpan samples, tasks of at least about
+// kMinTaskSamples samples (smaller ones cost more in scheduling than they save).
+constexpr int64_t kMinSpan = 2048;
+constexpr int64_t kMinTaskSamples = 16384;
 }  // namespace
 
 // Polyphase derivation (K = 12, ratio 2, x replicate-padded by 3 on both sides into xq):
@@ -23,6 +29,8 @@ const std::vector<int64_t> kZero{0};
 // ([B, 2C, L]), and grouped convolutions with 2 inputs or outputs per group are avoided
 // because LibTorch runs those group by group. Replicate padding is done with cat (the
 // replicate-pad kernel is several times slower than a copy).
+// Without grad mode on float32 CPU tensors, forward_fused runs the same formulas in one pass
+// per row (kernels::snake_anti_alias_row): the 2x phases never leave the L1 cache.
 Activation1dImpl::Activation1dImpl(Activation1dOptions options_) : options(options_) { reset(); }
 
 void Activation1dImpl::reset() {
@@ -120,11 +128,29 @@ torch::Tensor Activation1dImpl::forward_span(const torch::Tensor& x, const Polyp
   return y.narrow(1, 0, c) + y.narrow(1, c, c);
 }
 
-torch::Tensor Activation1dImpl::forward(const torch::Tensor& x) {
+void Activation1dImpl::check_input(const torch::Tensor& x) const {
   if (x.dim() != 3 || x.size(1) != options.channels || x.size(2) == 0) {
     throw ShapeError("Activation1d: expected [B, " + std::to_string(options.channels) +
                      ", L>0], got " + c10::str(x.sizes()));
   }
+}
+
+bool Activation1dImpl::fused_applies(const torch::Tensor& x) const {
+  const auto cpu_float = [](const torch::Tensor& t) {
+    return t.device().is_cpu() && t.scalar_type() == torch::kFloat;
+  };
+  return !torch::GradMode::is_enabled() && cpu_float(x) && cpu_float(act->alpha) &&
+         cpu_float(act->beta) && cpu_float(upsample->filter) &&
+         cpu_float(downsample->lowpass->filter);
+}
+
+torch::Tensor Activation1dImpl::forward(const torch::Tensor& x) {
+  check_input(x);
+  return fused_applies(x) ? forward_fused(x) : forward_polyphase(x);
+}
+
+torch::Tensor Activation1dImpl::forward_polyphase(const torch::Tensor& x) {
+  check_input(x);
   const int64_t l = x.size(2);
   const Polyphase p = polyphase();
   const int64_t chunk =
@@ -137,6 +163,56 @@ torch::Tensor Activation1dImpl::forward(const torch::Tensor& x) {
     const int64_t i1 = std::min(l, i0 + chunk);
     out.narrow(2, i0, i1 - i0).copy_(forward_span(x, p, i0, i1));
   }
+  return out;
+}
+
+torch::Tensor Activation1dImpl::forward_fused(const torch::Tensor& x) {
+  check_input(x);
+  if (!fused_applies(x)) {
+    throw ShapeError("Activation1d::forward_fused: needs float32 CPU tensors and no grad mode");
+  }
+  kernels::SnakeAntiAliasTaps taps{};
+  {
+    const torch::Tensor fu = upsample->filter.reshape({kKernelSize}).contiguous();
+    const torch::Tensor fd = downsample->lowpass->filter.reshape({kKernelSize}).contiguous();
+    const float* u = fu.data_ptr<float>();
+    const float* d = fd.data_ptr<float>();
+    for (int t = 0; t < 6; ++t) {
+      taps.up_even[t] = u[11 - 2 * t] * 2.0f;
+      taps.up_odd[t] = u[10 - 2 * t] * 2.0f;
+      taps.down_even[t] = d[2 * t + 1];
+      taps.down_odd[t] = d[2 * t];
+    }
+  }
+  const torch::Tensor scale = act->scale().reshape({-1}).contiguous();
+  const torch::Tensor inv_beta = act->inv_beta().reshape({-1}).contiguous();
+  const torch::Tensor xc = x.contiguous();
+  torch::Tensor out = torch::empty_like(xc, torch::MemoryFormat::Contiguous);
+  const int64_t c = options.channels;
+  const int64_t rows = xc.size(0) * c;
+  const int64_t l = xc.size(2);
+  // Rows are independent; long rows are also cut in time when there are fewer rows than
+  // threads. The kernel's result does not depend on the cut.
+  const int64_t threads = at::get_num_threads();
+  const int64_t pieces = std::max<int64_t>(
+      1, std::min((l + kMinSpan - 1) / kMinSpan, (4 * threads + rows - 1) / rows));
+  const int64_t span = (l + pieces - 1) / pieces;
+  const float* xp = xc.data_ptr<float>();
+  const float* sp = scale.data_ptr<float>();
+  const float* bp = inv_beta.data_ptr<float>();
+  float* yp = out.data_ptr<float>();
+  const int64_t grain = std::max<int64_t>(1, kMinTaskSamples / span);
+  at::parallel_for(0, rows * pieces, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t row = item / pieces;
+      const int64_t i0 = (item % pieces) * span;
+      const int64_t n = std::min(l, i0 + span) - i0;
+      if (n <= 0) continue;
+      const int64_t ch = row % c;
+      kernels::snake_anti_alias_row(xp + row * l, l, i0, n, sp[ch], bp[ch], taps,
+                                    yp + row * l + i0);
+    }
+  });
   return out;
 }
 

@@ -5,7 +5,8 @@
 ///
 /// `forward` uses an equivalent polyphase formulation that never materialises the 2x signal
 /// as one interleaved tensor: the upsampler's even and odd output phases and the downsampler's
-/// two phase contributions are 7-tap depthwise convolutions (see activation1d.cpp).
+/// two phase contributions are 7-tap depthwise convolutions (see activation1d.cpp). Without
+/// grad mode on float32 CPU tensors, a fused kernel computes the same in one pass per row.
 /// `forward_reference` runs the literal original ops.
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
@@ -35,8 +36,13 @@ class Activation1dImpl : public torch::nn::Cloneable<Activation1dImpl>, public F
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
 
-  /// [B, C, L] → [B, C, L] (fast polyphase path).
+  /// [B, C, L] → [B, C, L]: forward_fused when it applies, else forward_polyphase.
   torch::Tensor forward(const torch::Tensor& x);
+  /// Polyphase formulation with LibTorch ops (autograd, any dtype and device).
+  torch::Tensor forward_polyphase(const torch::Tensor& x);
+  /// Fused CPU kernel (kernels::snake_anti_alias_row), parallel over rows and time pieces.
+  /// Only without grad mode, with float32 CPU input and parameters (ShapeError else).
+  torch::Tensor forward_fused(const torch::Tensor& x);
   /// Same result through the literal upsample → act → downsample modules.
   torch::Tensor forward_reference(const torch::Tensor& x);
 
@@ -60,6 +66,8 @@ class Activation1dImpl : public torch::nn::Cloneable<Activation1dImpl>, public F
     torch::Tensor inv_beta;     ///< [1, 2C, 1]
   };
   Polyphase polyphase() const;
+  void check_input(const torch::Tensor& x) const;
+  bool fused_applies(const torch::Tensor& x) const;
   /// Output samples [i0, i1) of the fast path (halo and edge padding handled).
   torch::Tensor forward_span(const torch::Tensor& x, const Polyphase& p, int64_t i0,
                              int64_t i1) const;

@@ -1,0 +1,34 @@
+#pragma once
+/// Fused CPU kernel for the inference path of Activation1d (float32, one [L] row at a time):
+/// 2x polyphase upsample → SnakeBeta → low-pass + 2x decimate in one pass over time, with the
+/// index and padding rules documented in activation1d.cpp. Pure float code, no LibTorch.
+#include <cstdint>
+
+namespace xcodec::models::kernels {
+
+/// Per-row filter taps of the polyphase formulation (see activation1d.cpp).
+struct SnakeAntiAliasTaps {
+  float up_even[6];    ///< 2·f[11], 2·f[9], ..., 2·f[1] on xq[i+0..5]
+  float up_odd[6];     ///< 2·f[10], 2·f[8], ..., 2·f[0] on xq[i+1..6]
+  float down_even[6];  ///< f[1], f[3], ..., f[11] on Ep[i+1..6]
+  float down_odd[6];   ///< f[0], f[2], ..., f[10] on Op[i+0..5]
+};
+
+/// Output samples [i0, i0 + n) of one row x[0, len) into y[0, n). Each output is computed by
+/// the same arithmetic whatever i0 and n are, so splitting a row gives bit-identical results.
+void snake_anti_alias_row(const float* x, int64_t len, int64_t i0, int64_t n, float scale,
+                          float inv_beta, const SnakeAntiAliasTaps& taps, float* y);
+
+/// y[i] = sin(x[i]): vectorised, a few ULP for |x| <= kFastSinMax, std::sin beyond (NaN and
+/// infinities give NaN). x and y must not overlap.
+void sin_approx(const float* x, int64_t n, float* y);
+
+inline constexpr float kFastSinMax = 131072.0f;
+
+/// The portable variants, which the two functions above use on CPUs without AVX2 and FMA
+/// (there the reduction for sin runs in double); exposed for the tests.
+void snake_anti_alias_row_portable(const float* x, int64_t len, int64_t i0, int64_t n, float scale,
+                                   float inv_beta, const SnakeAntiAliasTaps& taps, float* y);
+void sin_approx_portable(const float* x, int64_t n, float* y);
+
+}  // namespace xcodec::models::kernels
