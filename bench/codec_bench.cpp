@@ -15,6 +15,7 @@
 #include <string>
 
 #include "xcodec/core/allocator.h"
+#include "xcodec/core/openmp_wait.h"
 #include "xcodec/models/codecs/xcodec2_model.h"
 
 namespace {
@@ -105,6 +106,9 @@ BENCHMARK(BM_Decode)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 int main(int argc, char** argv) {
+  // As the xcodec inference commands do (xcodec/core/openmp_wait.h); OMP_WAIT_POLICY=active
+  // in the environment measures the default policy.
+  xcodec::reexec_with_passive_openmp_wait(argv);
   // What an inference program should do (see xcodec/core/allocator.h); --no-tune to compare.
   bool tune = true;
   for (int i = 1; i < argc; ++i)

@@ -9,6 +9,6 @@ shift || true
 bench="$build/bench/codec_bench"
 [[ -x $bench ]] || { echo "codec_rtf: $bench not built (configure with -DXCODEC_BUILD_BENCH=ON)" >&2; exit 1; }
 echo "# one core (taskset -c 0)"
-taskset -c 0 "$bench" --benchmark_filter='/1/1/' "$@" | grep -E '^BM_'
+taskset -c 0 "$bench" --benchmark_filter='^BM_[A-Za-z]+/1/1/' "$@" | grep -E '^BM_'
 echo "# $(nproc) cores"
-"$bench" --benchmark_filter="/2/1/" "$@" | grep -E '^BM_'
+"$bench" --benchmark_filter='^BM_[A-Za-z]+/2/1/' "$@" | grep -E '^BM_'

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "xcodec/core/allocator.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
+#include "xcodec/core/openmp_wait.h"
 #include "xcodec/core/version.h"
 
 namespace xcodec::cli {
@@ -43,11 +45,28 @@ void add_registered_commands(CLI::App& root) {
 
 }  // namespace xcodec::cli
 
+namespace {
+// The subcommand is the first argument that is not the global --log-level option or its value.
+bool is_inference_command(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--log-level") {
+      ++i;
+      continue;
+    }
+    if (a.rfind("--log-level=", 0) == 0) continue;
+    return a == "encode" || a == "decode" || a == "reconstruct" || a == "eval";
+  }
+  return false;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
+  if (is_inference_command(argc, argv)) xcodec::reexec_with_passive_openmp_wait(argv);
   xcodec::cli::set_program_arguments(argc, argv);
   // Large temporaries of the convolutions otherwise page-fault on every call (docs/models.md).
   xcodec::tune_allocator_for_inference();
-  CLI::App app{"xcodec: neural speech codecs (X-Codec-2.0, DwanCodec) in C++"};
+  CLI::App app{"xcodec: neural speech codecs (X-Codec-2.0) in C++"};
   app.require_subcommand(1);
   app.set_version_flag(
       "--version", "xcodec " + xcodec::version() + " (LibTorch " + xcodec::torch_version() + ")");

@@ -54,8 +54,16 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
     k = rotary->forward(k);
   }
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
-  const torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale;
-  const torch::Tensor y = torch::matmul(torch::softmax(scores, -1), v);  // [B, H, T, D]
+  // With a lowered c_attn (compute_precision.h) the two attention products run in the same
+  // 16-bit type; the softmax stays float32.
+  const torch::Tensor lw = lowered_weight(*c_attn);
+  const auto low = [&](const torch::Tensor& t) {
+    return lw.defined() ? t.to(lw.scalar_type()) : t;
+  };
+  const torch::Tensor scores =
+      torch::matmul(low(q), low(k).transpose(-2, -1)).to(x.scalar_type()) * scale;
+  const torch::Tensor y =
+      torch::matmul(low(torch::softmax(scores, -1)), low(v)).to(x.scalar_type());  // [B, H, T, D]
   return linear_forward(*c_proj, y.transpose(1, 2).reshape({b, t, h * d}));
 }
 
