@@ -171,24 +171,26 @@ torch::Tensor Activation1dImpl::forward_fused(const torch::Tensor& x) {
   if (!fused_applies(x)) {
     throw ShapeError("Activation1d::forward_fused: needs float32 CPU tensors and no grad mode");
   }
+  // The taps are those of the polyphase path (cached there once folded), read back per row.
+  const Polyphase p = polyphase();
+  const int64_t c = options.channels;
+  const torch::Tensor up = p.up_weight.view({2 * c, 7});
+  const torch::Tensor down = p.down_weight.view({2 * c, 7});
+  const float* ue = up[0].data_ptr<float>();    // up_even, 0
+  const float* uo = up[c].data_ptr<float>();    // 0, up_odd
+  const float* de = down[0].data_ptr<float>();  // 0, down_even
+  const float* dn = down[c].data_ptr<float>();  // down_odd, 0
   kernels::SnakeAntiAliasTaps taps{};
-  {
-    const torch::Tensor fu = upsample->filter.reshape({kKernelSize}).contiguous();
-    const torch::Tensor fd = downsample->lowpass->filter.reshape({kKernelSize}).contiguous();
-    const float* u = fu.data_ptr<float>();
-    const float* d = fd.data_ptr<float>();
-    for (int t = 0; t < 6; ++t) {
-      taps.up_even[t] = u[11 - 2 * t] * 2.0f;
-      taps.up_odd[t] = u[10 - 2 * t] * 2.0f;
-      taps.down_even[t] = d[2 * t + 1];
-      taps.down_odd[t] = d[2 * t];
-    }
+  for (int t = 0; t < 6; ++t) {
+    taps.up_even[t] = ue[t];
+    taps.up_odd[t] = uo[t + 1];
+    taps.down_even[t] = de[t + 1];
+    taps.down_odd[t] = dn[t];
   }
-  const torch::Tensor scale = act->scale().reshape({-1}).contiguous();
-  const torch::Tensor inv_beta = act->inv_beta().reshape({-1}).contiguous();
+  const torch::Tensor scale = p.scale.reshape({-1}).narrow(0, 0, c).contiguous();
+  const torch::Tensor inv_beta = p.inv_beta.reshape({-1}).narrow(0, 0, c).contiguous();
   const torch::Tensor xc = x.contiguous();
   torch::Tensor out = torch::empty_like(xc, torch::MemoryFormat::Contiguous);
-  const int64_t c = options.channels;
   const int64_t rows = xc.size(0) * c;
   const int64_t l = xc.size(2);
   // Rows are independent; long rows are also cut in time when there are fewer rows than

@@ -22,12 +22,11 @@ torch::Tensor find_buffer(const torch::nn::Module& module, const char* name) {
 // Buffers cannot be unregistered: an empty tensor stands for "none".
 void set_buffer(torch::nn::Module& module, const char* name, const torch::Tensor& value) {
   const auto buffers = module.named_buffers(/*recurse=*/false);
-  const torch::Tensor v = value.defined() ? value : torch::Tensor();
   if (const torch::Tensor* t = buffers.find(name)) {
     torch::Tensor existing = *t;
-    existing.set_data(v.defined() ? v : torch::empty({0}, existing.options()));
-  } else if (v.defined()) {
-    module.register_buffer(name, v);
+    existing.set_data(value.defined() ? value : torch::empty({0}, existing.options()));
+  } else if (value.defined()) {
+    module.register_buffer(name, value);
   }
 }
 
