@@ -11,10 +11,6 @@ namespace xcodec::models {
 namespace {
 const std::vector<int64_t> kOne{1};
 const std::vector<int64_t> kZero{0};
-// Fused path work split: time pieces of at least kMinSpan samples, tasks of at least about
-// kMinTaskSamples samples (smaller ones cost more in scheduling than they save).
-constexpr int64_t kMinSpan = 2048;
-constexpr int64_t kMinTaskSamples = 16384;
 }  // namespace
 
 // Polyphase derivation (K = 12, ratio 2, x replicate-padded by 3 on both sides into xq):
@@ -191,30 +187,11 @@ torch::Tensor Activation1dImpl::forward_fused(const torch::Tensor& x) {
   const torch::Tensor inv_beta = p.inv_beta.reshape({-1}).narrow(0, 0, c).contiguous();
   const torch::Tensor xc = x.contiguous();
   torch::Tensor out = torch::empty_like(xc, torch::MemoryFormat::Contiguous);
-  const int64_t rows = xc.size(0) * c;
-  const int64_t l = xc.size(2);
-  // Rows are independent; long rows are also cut in time when there are fewer rows than
-  // threads. The kernel's result does not depend on the cut.
-  const int64_t threads = at::get_num_threads();
-  const int64_t pieces = std::max<int64_t>(
-      1, std::min((l + kMinSpan - 1) / kMinSpan, (4 * threads + rows - 1) / rows));
-  const int64_t span = (l + pieces - 1) / pieces;
-  const float* xp = xc.data_ptr<float>();
-  const float* sp = scale.data_ptr<float>();
-  const float* bp = inv_beta.data_ptr<float>();
-  float* yp = out.data_ptr<float>();
-  const int64_t grain = std::max<int64_t>(1, kMinTaskSamples / span);
-  at::parallel_for(0, rows * pieces, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t row = item / pieces;
-      const int64_t i0 = (item % pieces) * span;
-      const int64_t n = std::min(l, i0 + span) - i0;
-      if (n <= 0) continue;
-      const int64_t ch = row % c;
-      kernels::snake_anti_alias_row(xp + row * l, l, i0, n, sp[ch], bp[ch], taps,
-                                    yp + row * l + i0);
-    }
-  });
+  // The kernel threads with OpenMP itself: ATen's parallel_for is inline, and this library is
+  // not built with OpenMP, so it would run on one thread.
+  kernels::snake_anti_alias_rows(xc.data_ptr<float>(), xc.size(0) * c, xc.size(2), c,
+                                 scale.data_ptr<float>(), inv_beta.data_ptr<float>(), taps,
+                                 at::get_num_threads(), out.data_ptr<float>());
   return out;
 }
 

@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstring>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 // The hot loops are plain loops that GCC auto-vectorises. On x86-64 they are also built for
 // AVX-512 and AVX2 (both with FMA) and picked at load time, so the binary stays portable.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -18,6 +22,11 @@
 namespace xcodec::models::kernels {
 
 namespace {
+
+// Work split of snake_anti_alias_rows: time pieces of at least kMinSpan samples, tasks of at
+// least about kMinTaskSamples samples (smaller ones cost more in scheduling than they save).
+constexpr int64_t kMinSpan = 2048;
+constexpr int64_t kMinTaskSamples = 16384;
 
 constexpr float kInvPi = 0.318309886183790671538f;
 constexpr float kRoundMagic = 12582912.0f;  // 1.5·2^23: (v + m) - m rounds v to an integer
@@ -46,33 +55,39 @@ XCODEC_ALWAYS_INLINE float bits_float(uint32_t b) {
   return x;
 }
 
-// Branch-free sin for |x| <= kFastSinMax (other inputs give a finite dummy, fixed up by the
-// callers). Cody–Waite reduction by pi, k = round(x/pi), r = x - k·pi, exact enough next to
-// the zeros of sin too: with FMA in float (the first step is exact: |r| < 2 and k·kPiA has
-// no bits below 2^-22), without in double. Then sin(x) = (-1)^k·sin(r) with an odd
-// polynomial. Selections are bit masks: with trapping math GCC does not if-convert (and so
-// does not vectorise) float ternaries.
+// sin(x) up to its sign, for |x| <= kFastSinMax (beyond, a dummy value; callers fix those up).
+// Cody–Waite reduction by pi, k = round(x/pi), r = x - k·pi, exact enough next to the zeros of
+// sin too: with FMA in float (the first step is exact: |r| < 2 and k·kPiA has no bits below
+// 2^-22), without in double. Then sin(x) = (-1)^k·sin(r) with an odd polynomial; `k` is
+// returned for callers that need the sign. Branch-free so that GCC vectorises it.
 template <bool kFma>
-XCODEC_ALWAYS_INLINE float sin_core(float x) {
-  // Out-of-range and NaN inputs become 0, which keeps the int conversion below defined.
-  const uint32_t keep = 0u - static_cast<uint32_t>(std::fabs(x) <= kFastSinMax);
-  const float xc = bits_float(float_bits(x) & keep);
-  const float k = (xc * kInvPi + kRoundMagic) - kRoundMagic;
+XCODEC_ALWAYS_INLINE float sin_unsigned_core(float x, float& k) {
+  k = (x * kInvPi + kRoundMagic) - kRoundMagic;
   float r;
   if constexpr (kFma) {
-    r = __builtin_fmaf(-k, kPiA, xc);
+    r = __builtin_fmaf(-k, kPiA, x);
     r = __builtin_fmaf(-k, kPiB, r);
     r = __builtin_fmaf(-k, kPiC, r);
   } else {
     const double kd = static_cast<double>(k);
-    r = static_cast<float>((static_cast<double>(xc) - kd * kPiHi) - kd * kPiLo);
+    r = static_cast<float>((static_cast<double>(x) - kd * kPiHi) - kd * kPiLo);
   }
   const float r2 = r * r;
   float p = kS9;
   p = p * r2 + kS7;
   p = p * r2 + kS5;
   p = p * r2 + kS3;
-  const float s = r + r * (r2 * p);
+  return r + r * (r2 * p);
+}
+
+// sin(x) for |x| <= kFastSinMax, a finite dummy beyond. Selections are bit masks: with
+// trapping math GCC does not if-convert (and so does not vectorise) float ternaries.
+template <bool kFma>
+XCODEC_ALWAYS_INLINE float sin_core(float x) {
+  // Out-of-range and NaN inputs become 0, which keeps the int conversion below defined.
+  const uint32_t keep = 0u - static_cast<uint32_t>(std::fabs(x) <= kFastSinMax);
+  float k;
+  const float s = sin_unsigned_core<kFma>(bits_float(float_bits(x) & keep), k);
   const uint32_t odd = static_cast<uint32_t>(static_cast<int32_t>(k) & 1);
   return bits_float(float_bits(s) ^ (odd << 31));
 }
@@ -86,7 +101,8 @@ XCODEC_ALWAYS_INLINE void snake(const float* v, int64_t n, float scale, float in
   int bad = 0;
   for (int64_t i = 0; i < n; ++i) {
     const float t = v[i] * scale;
-    const float s = sin_core<kFma>(t);
+    float k;  // the sign of sin is squared away, so neither k nor a range mask is needed here
+    const float s = sin_unsigned_core<kFma>(t, k);
     out[i] = v[i] + (s * s) * inv_beta;
     bad += fast_sin_ok(t) ? 0 : 1;
   }
@@ -237,6 +253,46 @@ void snake_anti_alias_row(const float* x, int64_t len, int64_t i0, int64_t n, fl
 #else
   row_generic(x, len, i0, n, scale, inv_beta, taps, y);
 #endif
+}
+
+bool snake_anti_alias_parallel() {
+#ifdef _OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+void snake_anti_alias_rows(const float* x, int64_t rows, int64_t len, int64_t channels,
+                           const float* scale, const float* inv_beta,
+                           const SnakeAntiAliasTaps& taps, int threads, float* y) {
+  if (rows <= 0 || len <= 0) return;
+  threads = std::max(1, threads);
+  // Rows are independent; long rows are also cut in time when there are fewer rows than
+  // threads. The row kernel's result does not depend on the cut.
+  const int64_t pieces = std::max<int64_t>(
+      1, std::min((len + kMinSpan - 1) / kMinSpan, (4 * threads + rows - 1) / rows));
+  const int64_t span = (len + pieces - 1) / pieces;
+  const int64_t items = rows * pieces;
+  const int64_t useful = std::max<int64_t>(1, rows * len / kMinTaskSamples);
+  const int team = static_cast<int>(std::min<int64_t>({threads, items, useful}));
+  const auto run = [&](int64_t item) {
+    const int64_t row = item / pieces;
+    const int64_t i0 = (item % pieces) * span;
+    const int64_t n = std::min(len, i0 + span) - i0;
+    if (n <= 0) return;
+    const int64_t ch = row % channels;
+    snake_anti_alias_row(x + row * len, len, i0, n, scale[ch], inv_beta[ch], taps,
+                         y + row * len + i0);
+  };
+#ifdef _OPENMP
+  if (team > 1) {
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (int64_t item = 0; item < items; ++item) run(item);
+    return;
+  }
+#endif
+  for (int64_t item = 0; item < items; ++item) run(item);
 }
 
 }  // namespace xcodec::models::kernels

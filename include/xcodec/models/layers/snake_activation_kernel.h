@@ -19,6 +19,16 @@ struct SnakeAntiAliasTaps {
 void snake_anti_alias_row(const float* x, int64_t len, int64_t i0, int64_t n, float scale,
                           float inv_beta, const SnakeAntiAliasTaps& taps, float* y);
 
+/// Every row of x ([rows, len], row-major) into y (same shape): row r uses scale[r % channels]
+/// and inv_beta[r % channels]. Runs on up to `threads` OpenMP threads (fewer when the work is
+/// small); the result is the same for every thread count.
+void snake_anti_alias_rows(const float* x, int64_t rows, int64_t len, int64_t channels,
+                           const float* scale, const float* inv_beta,
+                           const SnakeAntiAliasTaps& taps, int threads, float* y);
+
+/// Whether snake_anti_alias_rows was built with OpenMP (without, it runs on one thread).
+bool snake_anti_alias_parallel();
+
 /// y[i] = sin(x[i]): vectorised, a few ULP for |x| <= kFastSinMax, std::sin beyond (NaN and
 /// infinities give NaN). x and y must not overlap.
 void sin_approx(const float* x, int64_t n, float* y);
