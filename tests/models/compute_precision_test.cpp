@@ -8,6 +8,7 @@
 #include "xcodec/models/codecs/xcodec2_model.h"
 #include "xcodec/models/layers/compute_precision.h"
 #include "xcodec/models/layers/transformer_block.h"
+#include "xcodec/models/layers/wn_conv1d.h"
 
 namespace xm = xcodec::models;
 using xcodec::testing::fixture_path;
@@ -75,6 +76,39 @@ TEST(ComputePrecision, Bf16StaysCloseToTheReferenceAndSwitchesBackExactly) {
   m->set_compute_precision(xm::ComputePrecision::kFloat32);
   EXPECT_TRUE(torch::equal(m->decode(ref_codes.to(torch::kInt32)), fp32_wav));
   EXPECT_TRUE(torch::equal(m->encode(wave, semantic), fp32.codes));
+}
+
+// Dilated "same" convolutions run as undilated ones over the interleaved phases (faster in
+// oneDNN's bf16 kernels): the same products as the direct bf16 convolution, so the results
+// differ by accumulation order and the final bf16 rounding only. Lengths that are and are not
+// multiples of the dilation, batch > 1, a dilation below the split threshold.
+TEST(ComputePrecision, DilatedConvolutionMatchesDirectBf16) {
+  torch::manual_seed(3);
+  torch::NoGradGuard no_grad;
+  for (const int64_t dilation : {3, 9, 27}) {
+    xm::WNConv1dOptions o(16, 24, 7);
+    o.dilation = dilation;
+    o.padding = 3 * dilation;
+    xm::WNConv1d conv(o);
+    conv->fold();
+    xm::lower_compute_precision(*conv, xm::ComputePrecision::kBFloat16);
+    for (const int64_t len : {1, 5, 9, 100, 1000, 1001}) {
+      const torch::Tensor x = torch::randn({2, 16, len});
+      const torch::Tensor got = conv->forward(x);
+      ASSERT_EQ(got.scalar_type(), torch::kFloat);
+      ASSERT_EQ(got.sizes(), (std::vector<int64_t>{2, 24, len}));
+      const torch::Tensor want = torch::conv1d(x.to(torch::kBFloat16), xm::lowered_weight(*conv),
+                                               xm::lowered_bias(*conv), 1, o.padding, dilation)
+                                     .to(torch::kFloat);
+      const double scale = want.abs().max().item<double>();
+      // Two bf16 roundings of the output at most (8 significant bits each).
+      EXPECT_LE((got - want).abs().max().item<double>(), scale / 64.0)
+          << "dilation " << dilation << " L=" << len;
+      const torch::Tensor fp32 =
+          torch::conv1d(x, conv->weight(), conv->bias, 1, o.padding, dilation);
+      EXPECT_GT(snr_db(fp32, got), 35.0) << "dilation " << dilation << " L=" << len;
+    }
+  }
 }
 
 TEST(ComputePrecision, LoweredCopiesAreNotSavedAndSurviveReload) {

@@ -51,8 +51,41 @@ int64_t single_padding(const torch::nn::detail::ConvNdOptions<1>& o) {
   return (**p)[0];
 }
 
+// oneDNN's bf16 CPU kernels run a convolution with dilation 9 at about half the speed of an
+// undilated one (dilation 3 and fp32 are not affected), measured on AVX512-BF16 for 48-768
+// channels. A "same" convolution with dilation d is d undilated ones over the interleaved
+// phases x[q::d]: split and merge are two strided copies that also do the dtype casts.
+constexpr int64_t kPhaseSplitMinDilation = 6;
+
+bool split_into_phases(const torch::Tensor& x, const torch::Tensor& w, int64_t stride,
+                       int64_t padding, int64_t dilation, int64_t groups) {
+  return x.device().is_cpu() && dilation >= kPhaseSplitMinDilation && stride == 1 && groups == 1 &&
+         x.dim() == 3 && 2 * padding == dilation * (w.size(2) - 1) && padding % dilation == 0;
+}
+
+torch::Tensor conv1d_by_phases(const torch::Tensor& x, const torch::Tensor& w,
+                               const torch::Tensor& b, int64_t padding, int64_t dilation) {
+  const int64_t batch = x.size(0);
+  const int64_t len = x.size(2);
+  const int64_t d = dilation;
+  const int64_t n = (len + d - 1) / d;  // samples per phase; zeros past the end, as the padding
+  const torch::Tensor xp = n * d == len ? x : torch::constant_pad_nd(x, {0, n * d - len});
+  torch::Tensor phases = torch::empty({batch, d, x.size(1), n}, x.options().dtype(w.dtype()));
+  phases.copy_(xp.view({batch, x.size(1), n, d}).permute({0, 3, 1, 2}));
+  const torch::Tensor y = torch::conv1d(phases.view({batch * d, x.size(1), n}), w, b,
+                                        torch::IntArrayRef{1}, torch::IntArrayRef{padding / d});
+  const int64_t c_out = y.size(1);
+  torch::Tensor out = torch::empty({batch, c_out, n, d}, x.options());
+  out.copy_(y.view({batch, d, c_out, n}).permute({0, 2, 3, 1}));
+  const torch::Tensor merged = out.view({batch, c_out, n * d});
+  return n * d == len ? merged : merged.narrow(2, 0, len);
+}
+
 torch::Tensor run_lowered(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
                           int64_t stride, int64_t padding, int64_t dilation, int64_t groups) {
+  if (split_into_phases(x, w, stride, padding, dilation, groups)) {
+    return conv1d_by_phases(x, w, b, padding, dilation);
+  }
   return torch::conv1d(x.to(w.scalar_type()), w, b, torch::IntArrayRef{stride},
                        torch::IntArrayRef{padding}, torch::IntArrayRef{dilation}, groups)
       .to(x.scalar_type());
