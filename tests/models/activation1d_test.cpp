@@ -127,6 +127,69 @@ TEST(Activation1dKernel, RowsMatchSingleRowForEveryThreadCount) {
   }
 }
 
+// bf16 rows (as bit patterns): input widened exactly, output rounded as LibTorch rounds, so
+// every type pair equals the float32 kernel with conversions around it, bit for bit.
+TEST(Activation1dKernel, Bf16RowsEqualConvertedFloatRows) {
+  xm::kernels::SnakeAntiAliasTaps taps{};
+  const torch::Tensor f = torch::rand({24}) - 0.3;
+  for (int t = 0; t < 6; ++t) {
+    taps.up_even[t] = f[t].item<float>();
+    taps.up_odd[t] = f[6 + t].item<float>();
+    taps.down_even[t] = f[12 + t].item<float>();
+    taps.down_odd[t] = f[18 + t].item<float>();
+  }
+  const std::vector<float> scale{0.5f, 1.7f};
+  const std::vector<float> inv_beta{1.0f, 0.3f};
+  const int64_t rows = 4;
+  const int64_t len = 3001;
+  const torch::Tensor x_bf16 = (3.0 * torch::randn({rows, len})).to(torch::kBFloat16);
+  const torch::Tensor x_f32 = x_bf16.to(torch::kFloat);
+  torch::Tensor want = torch::empty_like(x_f32);
+  xm::kernels::snake_anti_alias_rows(x_f32.data_ptr<float>(), rows, len, 2, scale.data(),
+                                     inv_beta.data(), taps, 2, want.data_ptr<float>());
+  using RT = xm::kernels::RowType;
+  for (const bool in_bf16 : {false, true}) {
+    for (const bool out_bf16 : {false, true}) {
+      const torch::Tensor& x = in_bf16 ? x_bf16 : x_f32;
+      torch::Tensor y = torch::empty({rows, len}, out_bf16 ? torch::kBFloat16 : torch::kFloat);
+      xm::kernels::snake_anti_alias_rows(x.data_ptr(), in_bf16 ? RT::kBFloat16 : RT::kFloat32, rows,
+                                         len, 2, scale.data(), inv_beta.data(), taps, 2,
+                                         y.data_ptr(), out_bf16 ? RT::kBFloat16 : RT::kFloat32);
+      EXPECT_TRUE(torch::equal(y, want.to(y.scalar_type())))
+          << "in bf16 " << in_bf16 << ", out bf16 " << out_bf16;
+    }
+  }
+  // NaN and infinities convert as LibTorch converts them.
+  torch::Tensor special = torch::zeros({1, 64});
+  special[0][10] = std::numeric_limits<float>::quiet_NaN();
+  special[0][40] = std::numeric_limits<float>::infinity();
+  torch::Tensor a = torch::empty({1, 64});
+  torch::Tensor b = torch::empty({1, 64}, torch::kBFloat16);
+  xm::kernels::snake_anti_alias_rows(special.data_ptr<float>(), 1, 64, 1, scale.data(),
+                                     inv_beta.data(), taps, 1, a.data_ptr<float>());
+  xm::kernels::snake_anti_alias_rows(special.data_ptr(), RT::kFloat32, 1, 64, 1, scale.data(),
+                                     inv_beta.data(), taps, 1, b.data_ptr(), RT::kBFloat16);
+  EXPECT_TRUE(torch::equal(torch::isnan(b), torch::isnan(a)));
+  EXPECT_TRUE(torch::equal(b.nan_to_num(0.0), a.to(torch::kBFloat16).nan_to_num(0.0)));
+}
+
+TEST_F(Activation1dFused, ForwardAsWritesTheRequestedType) {
+  xm::Activation1d act = random_activation(6);
+  const torch::Tensor x = torch::randn({2, 6, 4100});
+  torch::NoGradGuard ng;
+  const torch::Tensor y = act->forward_as(x, torch::kBFloat16);
+  EXPECT_EQ(y.scalar_type(), torch::kBFloat16);
+  EXPECT_TRUE(torch::equal(y, act->forward(x).to(torch::kBFloat16)));
+  const torch::Tensor xb = x.to(torch::kBFloat16);
+  EXPECT_TRUE(
+      torch::equal(act->forward(xb), act->forward(xb.to(torch::kFloat)).to(torch::kBFloat16)));
+  EXPECT_TRUE(torch::equal(act->forward_as(xb, torch::kFloat), act->forward(xb.to(torch::kFloat))));
+  // With grad mode on, the torch-op path converts afterwards.
+  torch::GradMode::set_enabled(true);
+  EXPECT_EQ(act->forward_as(x, torch::kBFloat16).scalar_type(), torch::kBFloat16);
+  torch::GradMode::set_enabled(false);
+}
+
 #if defined(__GNUC__) && defined(__linux__)
 // Without OpenMP the activations of the encoder run on one core whatever the thread setting
 // (measured: the encoder's 36 activations took as long on two threads as on one).

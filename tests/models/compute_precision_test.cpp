@@ -7,6 +7,8 @@
 #include "xcodec/core/error.h"
 #include "xcodec/models/codecs/xcodec2_model.h"
 #include "xcodec/models/layers/compute_precision.h"
+#include "xcodec/models/layers/foldable.h"
+#include "xcodec/models/layers/residual_unit.h"
 #include "xcodec/models/layers/transformer_block.h"
 #include "xcodec/models/layers/wn_conv1d.h"
 
@@ -108,6 +110,24 @@ TEST(ComputePrecision, DilatedConvolutionMatchesDirectBf16) {
           torch::conv1d(x, conv->weight(), conv->bias, 1, o.padding, dilation);
       EXPECT_GT(snr_db(fp32, got), 35.0) << "dilation " << dilation << " L=" << len;
     }
+  }
+}
+
+// A lowered residual unit keeps its branch in bf16 (the activations write bf16 for the
+// convolutions): bit for bit what converting around every convolution gives.
+TEST(ComputePrecision, ResidualUnitBranchInBf16EqualsConversionsAroundEachConvolution) {
+  torch::manual_seed(4);
+  torch::NoGradGuard no_grad;
+  for (const int64_t dilation : {1, 9}) {
+    xm::ResidualUnit unit(xm::ResidualUnitOptions(16, dilation));
+    xm::fold_for_inference(*unit);
+    xm::lower_compute_precision(*unit, xm::ComputePrecision::kBFloat16);
+    const torch::Tensor x = torch::randn({2, 16, 3000});
+    const torch::Tensor got = unit->forward(x);
+    EXPECT_EQ(got.scalar_type(), torch::kFloat);
+    // Sequential::forward runs each module as it stands: float32 activations, and convolutions
+    // that convert their input to bf16 and their output back.
+    EXPECT_TRUE(torch::equal(got, x + unit->block->forward(x))) << "dilation " << dilation;
   }
 }
 

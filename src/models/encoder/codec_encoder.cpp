@@ -5,6 +5,7 @@
 #include "xcodec/core/error.h"
 #include "xcodec/models/encoder/encoder_block.h"
 #include "xcodec/models/layers/activation1d.h"
+#include "xcodec/models/layers/activation_conv.h"
 #include "xcodec/models/layers/wn_conv1d.h"
 
 namespace xcodec::models {
@@ -59,7 +60,9 @@ void check_wave(const torch::Tensor& wave, int64_t hop) {
 torch::Tensor CodecEncoderImpl::forward(const torch::Tensor& wave) {
   check_wave(wave, options.hop_length());
   torch::Tensor x = conv_blocks->forward(wave);
-  x = conv_final_block->forward(x);
+  x = activation_conv(*conv_final_block[0]->as<Activation1d>(),
+                      *conv_final_block[1]->as<WNConv1d>(), x)
+          .to(wave.scalar_type());
   return x.permute({0, 2, 1});
 }
 

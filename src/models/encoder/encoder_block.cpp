@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "xcodec/models/layers/activation1d.h"
+#include "xcodec/models/layers/activation_conv.h"
 #include "xcodec/models/layers/residual_unit.h"
 #include "xcodec/models/layers/wn_conv1d.h"
 
@@ -30,6 +31,12 @@ void EncoderBlockImpl::pretty_print(std::ostream& stream) const {
          << options.out_channels << ", stride=" << options.stride << ")";
 }
 
-torch::Tensor EncoderBlockImpl::forward(const torch::Tensor& x) { return block->forward(x); }
+torch::Tensor EncoderBlockImpl::forward(const torch::Tensor& x) {
+  const size_t n = block->size();
+  torch::Tensor y = x;
+  for (size_t i = 0; i + 2 < n; ++i) y = block[i]->as<ResidualUnit>()->forward(y);
+  return activation_conv(*block[n - 2]->as<Activation1d>(), *block[n - 1]->as<WNConv1d>(), y)
+      .to(x.scalar_type());
+}
 
 }  // namespace xcodec::models

@@ -131,18 +131,31 @@ void Activation1dImpl::check_input(const torch::Tensor& x) const {
   }
 }
 
+namespace {
+bool kernel_dtype(torch::ScalarType t) { return t == torch::kFloat || t == torch::kBFloat16; }
+kernels::RowType row_type(torch::ScalarType t) {
+  return t == torch::kBFloat16 ? kernels::RowType::kBFloat16 : kernels::RowType::kFloat32;
+}
+}  // namespace
+
 bool Activation1dImpl::fused_applies(const torch::Tensor& x) const {
   const auto cpu_float = [](const torch::Tensor& t) {
     return t.device().is_cpu() && t.scalar_type() == torch::kFloat;
   };
-  return !torch::GradMode::is_enabled() && cpu_float(x) && cpu_float(act->alpha) &&
-         cpu_float(act->beta) && cpu_float(upsample->filter) &&
+  return !torch::GradMode::is_enabled() && x.device().is_cpu() && kernel_dtype(x.scalar_type()) &&
+         cpu_float(act->alpha) && cpu_float(act->beta) && cpu_float(upsample->filter) &&
          cpu_float(downsample->lowpass->filter);
 }
 
 torch::Tensor Activation1dImpl::forward(const torch::Tensor& x) {
   check_input(x);
   return fused_applies(x) ? forward_fused(x) : forward_polyphase(x);
+}
+
+torch::Tensor Activation1dImpl::forward_as(const torch::Tensor& x, torch::ScalarType dtype) {
+  check_input(x);
+  if (fused_applies(x) && kernel_dtype(dtype)) return forward_fused(x, dtype);
+  return forward_polyphase(x).to(dtype);
 }
 
 torch::Tensor Activation1dImpl::forward_polyphase(const torch::Tensor& x) {
@@ -162,10 +175,14 @@ torch::Tensor Activation1dImpl::forward_polyphase(const torch::Tensor& x) {
   return out;
 }
 
-torch::Tensor Activation1dImpl::forward_fused(const torch::Tensor& x) {
+torch::Tensor Activation1dImpl::forward_fused(const torch::Tensor& x,
+                                              c10::optional<torch::ScalarType> dtype) {
   check_input(x);
-  if (!fused_applies(x)) {
-    throw ShapeError("Activation1d::forward_fused: needs float32 CPU tensors and no grad mode");
+  const torch::ScalarType out_type = dtype.value_or(x.scalar_type());
+  if (!fused_applies(x) || !kernel_dtype(out_type)) {
+    throw ShapeError(
+        "Activation1d::forward_fused: needs float32 or bf16 CPU tensors, float32 parameters "
+        "and no grad mode");
   }
   // The taps are those of the polyphase path (cached there once folded), read back per row.
   const Polyphase p = polyphase();
@@ -186,12 +203,12 @@ torch::Tensor Activation1dImpl::forward_fused(const torch::Tensor& x) {
   const torch::Tensor scale = p.scale.reshape({-1}).narrow(0, 0, c).contiguous();
   const torch::Tensor inv_beta = p.inv_beta.reshape({-1}).narrow(0, 0, c).contiguous();
   const torch::Tensor xc = x.contiguous();
-  torch::Tensor out = torch::empty_like(xc, torch::MemoryFormat::Contiguous);
+  torch::Tensor out = torch::empty(xc.sizes(), xc.options().dtype(out_type));
   // The kernel threads with OpenMP itself: ATen's parallel_for is inline, and this library is
   // not built with OpenMP, so it would run on one thread.
-  kernels::snake_anti_alias_rows(xc.data_ptr<float>(), xc.size(0) * c, xc.size(2), c,
-                                 scale.data_ptr<float>(), inv_beta.data_ptr<float>(), taps,
-                                 at::get_num_threads(), out.data_ptr<float>());
+  kernels::snake_anti_alias_rows(xc.data_ptr(), row_type(xc.scalar_type()), xc.size(0) * c,
+                                 xc.size(2), c, scale.data_ptr<float>(), inv_beta.data_ptr<float>(),
+                                 taps, at::get_num_threads(), out.data_ptr(), row_type(out_type));
   return out;
 }
 

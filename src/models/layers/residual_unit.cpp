@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "xcodec/models/layers/activation1d.h"
+#include "xcodec/models/layers/activation_conv.h"
 #include "xcodec/models/layers/wn_conv1d.h"
 
 namespace xcodec::models {
@@ -25,6 +26,11 @@ void ResidualUnitImpl::pretty_print(std::ostream& stream) const {
          << ")";
 }
 
-torch::Tensor ResidualUnitImpl::forward(const torch::Tensor& x) { return x + block->forward(x); }
+torch::Tensor ResidualUnitImpl::forward(const torch::Tensor& x) {
+  // With bf16 convolutions the branch stays bf16 until the sum, which is float32 as before.
+  torch::Tensor y = activation_conv(*block[0]->as<Activation1d>(), *block[1]->as<WNConv1d>(), x);
+  y = activation_conv(*block[2]->as<Activation1d>(), *block[3]->as<WNConv1d>(), y);
+  return x + y;
+}
 
 }  // namespace xcodec::models

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -125,9 +126,23 @@ XCODEC_ALWAYS_INLINE void sin_approx_body(const float* x, int64_t n, float* y) {
     if (!fast_sin_ok(x[i])) y[i] = std::sin(x[i]);
 }
 
-template <bool kFma>
-XCODEC_ALWAYS_INLINE void row_body(const float* x, int64_t len, int64_t i0, int64_t n, float scale,
-                                   float inv_beta, const SnakeAntiAliasTaps& taps, float* y) {
+// bf16 values travel as their bit patterns (uint16_t), the upper half of a float.
+XCODEC_ALWAYS_INLINE float load_value(float v) { return v; }
+XCODEC_ALWAYS_INLINE float load_value(uint16_t v) {
+  return bits_float(static_cast<uint32_t>(v) << 16);
+}
+XCODEC_ALWAYS_INLINE void store_value(float v, float& out) { out = v; }
+// Round to nearest even, NaN to 0x7FC0: c10::BFloat16's conversion, branch-free.
+XCODEC_ALWAYS_INLINE void store_value(float v, uint16_t& out) {
+  const uint32_t u = float_bits(v);
+  const uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+  const uint32_t nan = 0u - static_cast<uint32_t>((u & 0x7FFFFFFFu) > 0x7F800000u);
+  out = static_cast<uint16_t>((rounded & ~nan) | (0x7FC0u & nan));
+}
+
+template <bool kFma, typename In, typename Out>
+XCODEC_ALWAYS_INLINE void row_body(const In* x, int64_t len, int64_t i0, int64_t n, float scale,
+                                   float inv_beta, const SnakeAntiAliasTaps& taps, Out* y) {
   float xb[kBlock + 12];  // input positions [p0-6, p0+m+6), replicate-padded
   float e[kBlock + 6];    // even/odd upsampled phases at positions [p0-3, p0+m+3)
   float o[kBlock + 6];
@@ -148,13 +163,17 @@ XCODEC_ALWAYS_INLINE void row_body(const float* x, int64_t len, int64_t i0, int6
     const int64_t q0 = p0 - 6;
     const int64_t nx = m + 12;
     int64_t k = 0;
-    for (; k < nx && q0 + k < 0; ++k) xb[k] = x[0];
+    for (; k < nx && q0 + k < 0; ++k) xb[k] = load_value(x[0]);
     const int64_t inside = std::min(q0 + nx, len) - q0;
-    if (k < inside) {
-      std::memcpy(xb + k, x + q0 + k, static_cast<size_t>(inside - k) * sizeof(float));
-      k = inside;
+    if constexpr (std::is_same_v<In, float>) {
+      if (k < inside) {
+        std::memcpy(xb + k, x + q0 + k, static_cast<size_t>(inside - k) * sizeof(float));
+        k = inside;
+      }
+    } else {
+      for (; k < inside; ++k) xb[k] = load_value(x[q0 + k]);
     }
-    for (; k < nx; ++k) xb[k] = x[len - 1];
+    for (; k < nx; ++k) xb[k] = load_value(x[len - 1]);
     // Upsampled phases: E at position p uses xq[p..p+5] = xb[j..j+5], O uses xb[j+1..j+6].
     const int64_t np = m + 6;
     for (int64_t j = 0; j < np; ++j) {
@@ -177,57 +196,112 @@ XCODEC_ALWAYS_INLINE void row_body(const float* x, int64_t len, int64_t i0, int6
       for (int64_t j = j_len; j < np; ++j) se[j] = so[j] = last;
     }
     // down[i] = Σ_{t=1..6} f[2t-1]·Ep[i+t] + Σ_{t=0..5} f[2t]·Op[i+t].
-    float* out = y + k0;
+    Out* out = y + k0;
     for (int64_t j = 0; j < m; ++j) {
-      out[j] = a0 * se[j + 1] + a1 * se[j + 2] + a2 * se[j + 3] + a3 * se[j + 4] + a4 * se[j + 5] +
-               a5 * se[j + 6] + b0 * so[j] + b1 * so[j + 1] + b2 * so[j + 2] + b3 * so[j + 3] +
-               b4 * so[j + 4] + b5 * so[j + 5];
+      store_value(a0 * se[j + 1] + a1 * se[j + 2] + a2 * se[j + 3] + a3 * se[j + 4] +
+                      a4 * se[j + 5] + a5 * se[j + 6] + b0 * so[j] + b1 * so[j + 1] +
+                      b2 * so[j + 2] + b3 * so[j + 3] + b4 * so[j + 4] + b5 * so[j + 5],
+                  out[j]);
     }
   }
 }
 
 using SinFn = void (*)(const float*, int64_t, float*);
-using RowFn = void (*)(const float*, int64_t, int64_t, int64_t, float, float,
-                       const SnakeAntiAliasTaps&, float*);
+template <typename In, typename Out>
+using RowFn = void (*)(const In*, int64_t, int64_t, int64_t, float, float,
+                       const SnakeAntiAliasTaps&, Out*);
+using Bf16 = uint16_t;
+
+// One row function per input/output type pair (float32 or bf16 bits).
+struct RowKernels {
+  RowFn<float, float> ff;
+  RowFn<float, Bf16> fb;
+  RowFn<Bf16, float> bf;
+  RowFn<Bf16, Bf16> bb;
+};
+
+#define XCODEC_ROW_VARIANT(attr, name, fma, In, Out)                                           \
+  attr void name(const In* x, int64_t len, int64_t i0, int64_t n, float scale, float inv_beta, \
+                 const SnakeAntiAliasTaps& taps, Out* y) {                                     \
+    row_body<fma>(x, len, i0, n, scale, inv_beta, taps, y);                                    \
+  }
+#define XCODEC_ROW_VARIANTS(attr, suffix, fma)                                                \
+  XCODEC_ROW_VARIANT(attr, row_##suffix##_ff, fma, float, float)                              \
+  XCODEC_ROW_VARIANT(attr, row_##suffix##_fb, fma, float, Bf16)                               \
+  XCODEC_ROW_VARIANT(attr, row_##suffix##_bf, fma, Bf16, float)                               \
+  XCODEC_ROW_VARIANT(attr, row_##suffix##_bb, fma, Bf16, Bf16)                                \
+  constexpr RowKernels rows_##suffix{row_##suffix##_ff, row_##suffix##_fb, row_##suffix##_bf, \
+                                     row_##suffix##_bb};
 
 void sin_generic(const float* x, int64_t n, float* y) { sin_approx_body<false>(x, n, y); }
-void row_generic(const float* x, int64_t len, int64_t i0, int64_t n, float scale, float inv_beta,
-                 const SnakeAntiAliasTaps& taps, float* y) {
-  row_body<false>(x, len, i0, n, scale, inv_beta, taps, y);
-}
+XCODEC_ROW_VARIANTS(, generic, false)
 
 #ifdef XCODEC_X86_DISPATCH
-#define XCODEC_FMA_VARIANT(suffix, isa)                                                      \
-  __attribute__((target(isa))) void sin_##suffix(const float* x, int64_t n, float* y) {      \
-    sin_approx_body<true>(x, n, y);                                                          \
-  }                                                                                          \
-  __attribute__((target(isa))) void row_##suffix(const float* x, int64_t len, int64_t i0,    \
-                                                 int64_t n, float scale, float inv_beta,     \
-                                                 const SnakeAntiAliasTaps& taps, float* y) { \
-    row_body<true>(x, len, i0, n, scale, inv_beta, taps, y);                                 \
-  }
+#define XCODEC_FMA_VARIANT(suffix, isa)                                                 \
+  __attribute__((target(isa))) void sin_##suffix(const float* x, int64_t n, float* y) { \
+    sin_approx_body<true>(x, n, y);                                                     \
+  }                                                                                     \
+  XCODEC_ROW_VARIANTS(__attribute__((target(isa))), suffix, true)
 XCODEC_FMA_VARIANT(avx512, "avx512f,avx2,fma")
 XCODEC_FMA_VARIANT(avx2, "avx2,fma")
 #undef XCODEC_FMA_VARIANT
 
 struct Kernels {
   SinFn sin;
-  RowFn row;
+  RowKernels rows;
 };
 
 Kernels pick_kernels() {
   __builtin_cpu_init();
   const bool fma = __builtin_cpu_supports("fma");
-  if (fma && __builtin_cpu_supports("avx512f")) return {sin_avx512, row_avx512};
-  if (fma && __builtin_cpu_supports("avx2")) return {sin_avx2, row_avx2};
-  return {sin_generic, row_generic};
+  if (fma && __builtin_cpu_supports("avx512f")) return {sin_avx512, rows_avx512};
+  if (fma && __builtin_cpu_supports("avx2")) return {sin_avx2, rows_avx2};
+  return {sin_generic, rows_generic};
 }
 
 const Kernels& kernels() {
   static const Kernels k = pick_kernels();
   return k;
 }
+
+const RowKernels& row_kernels() { return kernels().rows; }
+#else
+const RowKernels& row_kernels() { return rows_generic; }
 #endif
+#undef XCODEC_ROW_VARIANTS
+#undef XCODEC_ROW_VARIANT
+
+// Rows are independent; long rows are also cut in time when there are fewer rows than
+// threads. The row kernel's result does not depend on the cut.
+template <typename In, typename Out>
+void rows_impl(RowFn<In, Out> row_fn, const In* x, int64_t rows, int64_t len, int64_t channels,
+               const float* scale, const float* inv_beta, const SnakeAntiAliasTaps& taps,
+               int threads, Out* y) {
+  if (rows <= 0 || len <= 0) return;
+  threads = std::max(1, threads);
+  const int64_t pieces = std::max<int64_t>(
+      1, std::min((len + kMinSpan - 1) / kMinSpan, (4 * threads + rows - 1) / rows));
+  const int64_t span = (len + pieces - 1) / pieces;
+  const int64_t items = rows * pieces;
+  const int64_t useful = std::max<int64_t>(1, rows * len / kMinTaskSamples);
+  const int team = static_cast<int>(std::min<int64_t>({threads, items, useful}));
+  const auto run = [&](int64_t item) {
+    const int64_t row = item / pieces;
+    const int64_t i0 = (item % pieces) * span;
+    const int64_t n = std::min(len, i0 + span) - i0;
+    if (n <= 0) return;
+    const int64_t ch = row % channels;
+    row_fn(x + row * len, len, i0, n, scale[ch], inv_beta[ch], taps, y + row * len + i0);
+  };
+#ifdef _OPENMP
+  if (team > 1) {
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (int64_t item = 0; item < items; ++item) run(item);
+    return;
+  }
+#endif
+  for (int64_t item = 0; item < items; ++item) run(item);
+}
 
 }  // namespace
 
@@ -243,16 +317,12 @@ void sin_approx_portable(const float* x, int64_t n, float* y) { sin_generic(x, n
 
 void snake_anti_alias_row_portable(const float* x, int64_t len, int64_t i0, int64_t n, float scale,
                                    float inv_beta, const SnakeAntiAliasTaps& taps, float* y) {
-  row_generic(x, len, i0, n, scale, inv_beta, taps, y);
+  rows_generic.ff(x, len, i0, n, scale, inv_beta, taps, y);
 }
 
 void snake_anti_alias_row(const float* x, int64_t len, int64_t i0, int64_t n, float scale,
                           float inv_beta, const SnakeAntiAliasTaps& taps, float* y) {
-#ifdef XCODEC_X86_DISPATCH
-  kernels().row(x, len, i0, n, scale, inv_beta, taps, y);
-#else
-  row_generic(x, len, i0, n, scale, inv_beta, taps, y);
-#endif
+  row_kernels().ff(x, len, i0, n, scale, inv_beta, taps, y);
 }
 
 bool snake_anti_alias_parallel() {
@@ -263,36 +333,25 @@ bool snake_anti_alias_parallel() {
 #endif
 }
 
-void snake_anti_alias_rows(const float* x, int64_t rows, int64_t len, int64_t channels,
-                           const float* scale, const float* inv_beta,
-                           const SnakeAntiAliasTaps& taps, int threads, float* y) {
-  if (rows <= 0 || len <= 0) return;
-  threads = std::max(1, threads);
-  // Rows are independent; long rows are also cut in time when there are fewer rows than
-  // threads. The row kernel's result does not depend on the cut.
-  const int64_t pieces = std::max<int64_t>(
-      1, std::min((len + kMinSpan - 1) / kMinSpan, (4 * threads + rows - 1) / rows));
-  const int64_t span = (len + pieces - 1) / pieces;
-  const int64_t items = rows * pieces;
-  const int64_t useful = std::max<int64_t>(1, rows * len / kMinTaskSamples);
-  const int team = static_cast<int>(std::min<int64_t>({threads, items, useful}));
-  const auto run = [&](int64_t item) {
-    const int64_t row = item / pieces;
-    const int64_t i0 = (item % pieces) * span;
-    const int64_t n = std::min(len, i0 + span) - i0;
-    if (n <= 0) return;
-    const int64_t ch = row % channels;
-    snake_anti_alias_row(x + row * len, len, i0, n, scale[ch], inv_beta[ch], taps,
-                         y + row * len + i0);
-  };
-#ifdef _OPENMP
-  if (team > 1) {
-#pragma omp parallel for num_threads(team) schedule(static)
-    for (int64_t item = 0; item < items; ++item) run(item);
-    return;
+void snake_anti_alias_rows(const void* x, RowType x_type, int64_t rows, int64_t len,
+                           int64_t channels, const float* scale, const float* inv_beta,
+                           const SnakeAntiAliasTaps& taps, int threads, void* y, RowType y_type) {
+  const RowKernels& k = row_kernels();
+  const bool in_bf16 = x_type == RowType::kBFloat16;
+  const bool out_bf16 = y_type == RowType::kBFloat16;
+  const auto* xf = static_cast<const float*>(x);
+  const auto* xb = static_cast<const Bf16*>(x);
+  auto* yf = static_cast<float*>(y);
+  auto* yb = static_cast<Bf16*>(y);
+  if (!in_bf16 && !out_bf16) {
+    rows_impl(k.ff, xf, rows, len, channels, scale, inv_beta, taps, threads, yf);
+  } else if (!in_bf16) {
+    rows_impl(k.fb, xf, rows, len, channels, scale, inv_beta, taps, threads, yb);
+  } else if (!out_bf16) {
+    rows_impl(k.bf, xb, rows, len, channels, scale, inv_beta, taps, threads, yf);
+  } else {
+    rows_impl(k.bb, xb, rows, len, channels, scale, inv_beta, taps, threads, yb);
   }
-#endif
-  for (int64_t item = 0; item < items; ++item) run(item);
 }
 
 }  // namespace xcodec::models::kernels

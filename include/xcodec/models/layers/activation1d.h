@@ -6,7 +6,8 @@
 /// `forward` uses an equivalent polyphase formulation that never materialises the 2x signal
 /// as one interleaved tensor: the upsampler's even and odd output phases and the downsampler's
 /// two phase contributions are 7-tap depthwise convolutions (see activation1d.cpp). Without
-/// grad mode on float32 CPU tensors, a fused kernel computes the same in one pass per row.
+/// grad mode on float32 or bf16 CPU tensors, a fused kernel computes the same in one pass per
+/// row (float32 arithmetic).
 /// `forward_reference` runs the literal original ops.
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
@@ -38,11 +39,16 @@ class Activation1dImpl : public torch::nn::Cloneable<Activation1dImpl>, public F
 
   /// [B, C, L] → [B, C, L]: forward_fused when it applies, else forward_polyphase.
   torch::Tensor forward(const torch::Tensor& x);
+  /// forward(x) converted to `dtype`. The fused kernel writes bf16 itself (rounded as
+  /// `.to(kBFloat16)` rounds), so a bf16 convolution next saves a conversion pass.
+  torch::Tensor forward_as(const torch::Tensor& x, torch::ScalarType dtype);
   /// Polyphase formulation with LibTorch ops (autograd, any dtype and device).
   torch::Tensor forward_polyphase(const torch::Tensor& x);
-  /// Fused CPU kernel (kernels::snake_anti_alias_row), parallel over rows and time pieces.
-  /// Only without grad mode, with float32 CPU input and parameters (ShapeError else).
-  torch::Tensor forward_fused(const torch::Tensor& x);
+  /// Fused CPU kernel (kernels::snake_anti_alias_rows), parallel over rows and time pieces.
+  /// Only without grad mode, with float32 or bf16 CPU input and float32 parameters
+  /// (ShapeError else); float32 arithmetic, output in `dtype` (default: x's).
+  torch::Tensor forward_fused(const torch::Tensor& x,
+                              c10::optional<torch::ScalarType> dtype = c10::nullopt);
   /// Same result through the literal upsample → act → downsample modules.
   torch::Tensor forward_reference(const torch::Tensor& x);
 

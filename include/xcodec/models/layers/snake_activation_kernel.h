@@ -19,12 +19,25 @@ struct SnakeAntiAliasTaps {
 void snake_anti_alias_row(const float* x, int64_t len, int64_t i0, int64_t n, float scale,
                           float inv_beta, const SnakeAntiAliasTaps& taps, float* y);
 
+/// Element type of the rows passed to snake_anti_alias_rows: bf16 as its 16-bit pattern.
+enum class RowType { kFloat32, kBFloat16 };
+
 /// Every row of x ([rows, len], row-major) into y (same shape): row r uses scale[r % channels]
 /// and inv_beta[r % channels]. Runs on up to `threads` OpenMP threads (fewer when the work is
-/// small); the result is the same for every thread count.
-void snake_anti_alias_rows(const float* x, int64_t rows, int64_t len, int64_t channels,
-                           const float* scale, const float* inv_beta,
-                           const SnakeAntiAliasTaps& taps, int threads, float* y);
+/// small); the result is the same for every thread count. bf16 input is widened exactly; the
+/// arithmetic is float32 either way, and bf16 output is rounded to nearest even as LibTorch's
+/// float→bf16 conversion does, so it equals the float32 result converted afterwards.
+void snake_anti_alias_rows(const void* x, RowType x_type, int64_t rows, int64_t len,
+                           int64_t channels, const float* scale, const float* inv_beta,
+                           const SnakeAntiAliasTaps& taps, int threads, void* y, RowType y_type);
+
+/// float32 in and out.
+inline void snake_anti_alias_rows(const float* x, int64_t rows, int64_t len, int64_t channels,
+                                  const float* scale, const float* inv_beta,
+                                  const SnakeAntiAliasTaps& taps, int threads, float* y) {
+  snake_anti_alias_rows(x, RowType::kFloat32, rows, len, channels, scale, inv_beta, taps, threads,
+                        y, RowType::kFloat32);
+}
 
 /// Whether snake_anti_alias_rows was built with OpenMP (without, it runs on one thread).
 bool snake_anti_alias_parallel();
