@@ -25,6 +25,18 @@ xm::Activation1d random_activation(int64_t channels) {
   return act;
 }
 
+xm::kernels::SnakeAntiAliasTaps random_taps() {
+  xm::kernels::SnakeAntiAliasTaps taps{};
+  const torch::Tensor f = torch::rand({24}) - 0.3;
+  for (int t = 0; t < 6; ++t) {
+    taps.up_even[t] = f[t].item<float>();
+    taps.up_odd[t] = f[6 + t].item<float>();
+    taps.down_even[t] = f[12 + t].item<float>();
+    taps.down_odd[t] = f[18 + t].item<float>();
+  }
+  return taps;
+}
+
 TEST_F(Activation1dFused, MatchesReference) {
   for (const int64_t c : {1, 3, 48}) {
     xm::Activation1d act = random_activation(c);
@@ -78,14 +90,7 @@ TEST(Activation1dKernel, SnakeMatchesDouble) {
 
 // The portable variant (no AVX2/FMA) agrees with the one this CPU uses.
 TEST(Activation1dKernel, PortableVariantAgrees) {
-  xm::kernels::SnakeAntiAliasTaps taps{};
-  const torch::Tensor f = torch::rand({24}) - 0.3;
-  for (int t = 0; t < 6; ++t) {
-    taps.up_even[t] = f[t].item<float>();
-    taps.up_odd[t] = f[6 + t].item<float>();
-    taps.down_even[t] = f[12 + t].item<float>();
-    taps.down_odd[t] = f[18 + t].item<float>();
-  }
+  const xm::kernels::SnakeAntiAliasTaps taps = random_taps();
   for (const int64_t len : {1, 2, 7, 1001, 5000}) {
     const torch::Tensor x = 5.0 * torch::randn({len});
     torch::Tensor a = torch::empty({len});
@@ -130,14 +135,7 @@ TEST(Activation1dKernel, RowsMatchSingleRowForEveryThreadCount) {
 // bf16 rows (as bit patterns): input widened exactly, output rounded as LibTorch rounds, so
 // every type pair equals the float32 kernel with conversions around it, bit for bit.
 TEST(Activation1dKernel, Bf16RowsEqualConvertedFloatRows) {
-  xm::kernels::SnakeAntiAliasTaps taps{};
-  const torch::Tensor f = torch::rand({24}) - 0.3;
-  for (int t = 0; t < 6; ++t) {
-    taps.up_even[t] = f[t].item<float>();
-    taps.up_odd[t] = f[6 + t].item<float>();
-    taps.down_even[t] = f[12 + t].item<float>();
-    taps.down_odd[t] = f[18 + t].item<float>();
-  }
+  const xm::kernels::SnakeAntiAliasTaps taps = random_taps();
   const std::vector<float> scale{0.5f, 1.7f};
   const std::vector<float> inv_beta{1.0f, 0.3f};
   const int64_t rows = 4;
