@@ -5,7 +5,8 @@
 # folder. It needs a CUDA toolkit for LibTorch's CMake config (CUDA_HOME, default
 # /usr/local/cuda). Those libraries need a newer glibc than bookworm's, so executables link with
 # --allow-shlib-undefined: every symbol our code uses must still resolve in LibTorch's
-# libraries, but what those need from glibc is not checked, and nothing is run.
+# libraries, but what those need from glibc is not checked, and nothing is run (test
+# discovery is left to ctest time).
 # Takes ~30 min on two cores.
 #   bash scripts/check-libtorch2-cuda-build.sh [BUILD_DIR] [CACHE_DIR]
 set -euo pipefail
@@ -34,6 +35,7 @@ cmake -S "$src" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$cache/root/usr" -DCUDAToolkit_ROOT="$cuda" \
   -DCMAKE_PROJECT_xcodec_INCLUDE="$src/scripts/libtorch2-cuda-shim.cmake" \
   -DCMAKE_EXE_LINKER_FLAGS=-Wl,--allow-shlib-undefined -DXCODEC_CCACHE=OFF \
+  -DCMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE=PRE_TEST \
   -DXCODEC_BUILD_TESTS=ON -DXCODEC_BUILD_BENCH=ON -DXCODEC_BUILD_EXAMPLES=ON > "$build.configure.log" 2>&1 ||
   { tail -30 "$build.configure.log" >&2; exit 1; }
 if ! grep -q "^C10_CUDA_LIBRARY:FILEPATH=$cache/root/" "$build/CMakeCache.txt"; then
