@@ -25,8 +25,8 @@ const std::vector<int64_t> kZero{0};
 // ([B, 2C, L]), and grouped convolutions with 2 inputs or outputs per group are avoided
 // because LibTorch runs those group by group. Replicate padding is done with cat (the
 // replicate-pad kernel is several times slower than a copy).
-// Without grad mode on float32 CPU tensors, forward_fused runs the same formulas in one pass
-// per row (kernels::snake_anti_alias_row): the 2x phases never leave the L1 cache.
+// Without grad mode on float32 or bf16 CPU tensors, forward_fused runs the same formulas in one
+// pass per row (kernels::snake_anti_alias_rows): the 2x phases never leave the L1 cache.
 Activation1dImpl::Activation1dImpl(Activation1dOptions options_) : options(options_) { reset(); }
 
 void Activation1dImpl::reset() {

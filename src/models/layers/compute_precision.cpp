@@ -54,7 +54,7 @@ int64_t single_padding(const torch::nn::detail::ConvNdOptions<1>& o) {
 // oneDNN's bf16 CPU kernels run a convolution with dilation 9 at about half the speed of an
 // undilated one (dilation 3 and fp32 are not affected), measured on AVX512-BF16 for 48-768
 // channels. A "same" convolution with dilation d is d undilated ones over the interleaved
-// phases x[q::d]: split and merge are two strided copies that also do the dtype casts.
+// phases x[q::d]; the split and merge copies also do the dtype casts.
 constexpr int64_t kPhaseSplitMinDilation = 6;
 
 bool split_into_phases(const torch::Tensor& x, const torch::Tensor& w, int64_t stride,
@@ -63,22 +63,38 @@ bool split_into_phases(const torch::Tensor& x, const torch::Tensor& w, int64_t s
          x.dim() == 3 && 2 * padding == dilation * (w.size(2) - 1) && padding % dilation == 0;
 }
 
+// Phase q of x holds x[q], x[q+d], ...; n = ceil(len/d) samples each, the samples past the end
+// being the zero padding. Input and output are split and merged with one strided copy each,
+// straight from and into [B, C, len] (a padded or narrowed copy would cost a pass more).
 torch::Tensor conv1d_by_phases(const torch::Tensor& x, const torch::Tensor& w,
                                const torch::Tensor& b, int64_t padding, int64_t dilation) {
   const int64_t batch = x.size(0);
+  const int64_t c_in = x.size(1);
   const int64_t len = x.size(2);
   const int64_t d = dilation;
-  const int64_t n = (len + d - 1) / d;  // samples per phase; zeros past the end, as the padding
-  const torch::Tensor xp = n * d == len ? x : torch::constant_pad_nd(x, {0, n * d - len});
-  torch::Tensor phases = torch::empty({batch, d, x.size(1), n}, x.options().dtype(w.dtype()));
-  phases.copy_(xp.view({batch, x.size(1), n, d}).permute({0, 3, 1, 2}));
-  const torch::Tensor y = torch::conv1d(phases.view({batch * d, x.size(1), n}), w, b,
+  const int64_t full = len / d;  // complete groups of d samples
+  const int64_t rest = len % d;  // samples of the last, partial group
+  const int64_t n = full + (rest > 0 ? 1 : 0);
+  torch::Tensor phases = torch::empty({batch, d, c_in, n}, x.options().dtype(w.dtype()));
+  phases.narrow(3, 0, full)
+      .copy_(x.narrow(2, 0, full * d).reshape({batch, c_in, full, d}).permute({0, 3, 1, 2}));
+  if (rest > 0) {
+    torch::Tensor last = phases.select(3, full);  // [B, d, C]
+    last.narrow(1, rest, d - rest).zero_();
+    last.narrow(1, 0, rest).copy_(x.narrow(2, full * d, rest).permute({0, 2, 1}));
+  }
+  const torch::Tensor y = torch::conv1d(phases.view({batch * d, c_in, n}), w, b,
                                         torch::IntArrayRef{1}, torch::IntArrayRef{padding / d});
   const int64_t c_out = y.size(1);
-  torch::Tensor out = torch::empty({batch, c_out, n, d}, x.options());
-  out.copy_(y.view({batch, d, c_out, n}).permute({0, 2, 3, 1}));
-  const torch::Tensor merged = out.view({batch, c_out, n * d});
-  return n * d == len ? merged : merged.narrow(2, 0, len);
+  const torch::Tensor yp = y.view({batch, d, c_out, n});
+  torch::Tensor out = torch::empty({batch, c_out, len}, x.options());
+  out.narrow(2, 0, full * d)
+      .view({batch, c_out, full, d})
+      .copy_(yp.narrow(3, 0, full).permute({0, 2, 3, 1}));
+  if (rest > 0) {
+    out.narrow(2, full * d, rest).copy_(yp.select(3, full).narrow(1, 0, rest).permute({0, 2, 1}));
+  }
+  return out;
 }
 
 torch::Tensor run_lowered(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
