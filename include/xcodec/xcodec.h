@@ -38,9 +38,11 @@ struct CodecOptions {
   /// weights file does not carry it under `semantic_model.` (decoding never needs it).
   std::string teacher;
   int num_threads = 0;  ///< intra-op threads for CPU inference; 0 = LibTorch's default
-  /// "fp32" (default; the parity-tested path) or "bf16": the big convolutions and matrix
-  /// products run in bfloat16 with float32 accumulation. About twice as fast on CPUs with
-  /// AVX512-BF16 or AMX and on recent GPUs, slower elsewhere; tokens can differ from fp32's.
+  /// "fp32" (default; the parity-tested path), "bf16" or "auto". bf16: the big convolutions and
+  /// matrix products run in bfloat16 with float32 accumulation, about twice as fast on CPUs
+  /// with AVX512-BF16 or AMX and on recent GPUs; tokens can differ from fp32's. Where the CPU
+  /// would only emulate bf16 (20-70x slower), "bf16" runs fp32 and logs a warning. "auto": bf16
+  /// where it is native and a short probe measures it faster, fp32 elsewhere.
   std::string precision = "fp32";
 };
 
@@ -81,6 +83,10 @@ class Codec : public std::enable_shared_from_this<Codec> {
   bool can_encode() const;
   /// "xcodec2".
   std::string model_name() const;
+  /// The compute precision that runs ("fp32" or "bf16"), after CodecOptions::precision was
+  /// resolved for this hardware, and why (one line).
+  std::string compute_precision() const;
+  std::string compute_precision_reason() const;
 
   struct Impl;
 

@@ -32,9 +32,11 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
   }
   cmd->add_option("--device", args->codec.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--precision", args->codec.precision,
-                  "fp32, or bf16: convolutions and matrix products in bfloat16 (about 2x faster "
-                  "on CPUs with AVX512-BF16/AMX and recent GPUs; tokens can differ from fp32)")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
+                  "fp32; bf16: convolutions and matrix products in bfloat16, about 2x faster "
+                  "on CPUs with AVX512-BF16/AMX and on GPUs, tokens can differ from fp32's (a "
+                  "CPU without them runs fp32 and warns); auto: bf16 where native and measured "
+                  "faster, else fp32")
+      ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
       ->capture_default_str();
   cmd->add_option("-j,--jobs", args->job.jobs, "files processed in parallel")
       ->capture_default_str();

@@ -6,9 +6,11 @@
 #include "xcodec/audio/audio.h"
 #include "xcodec/audio/resample.h"
 #include "xcodec/core/error.h"
+#include "xcodec/core/logging.h"
 #include "xcodec/io/safetensors.h"
 #include "xcodec/models/codecs/semantic_teacher_factory.h"
 #include "xcodec/models/codecs/xcodec2_model.h"
+#include "xcodec/models/layers/precision_choice.h"
 #include "xcodec/models/semantic/wav2vec2_bert.h"
 #include "xcodec/xcodec.h"
 
@@ -22,6 +24,7 @@ struct Codec::Impl {
   bool semantic_off = false;  // the model was trained without a teacher (zeros in)
   std::string teacher_error;  // why encode() cannot run, when it cannot
   torch::Device device = torch::kCPU;
+  models::PrecisionChoice precision;
 
   int64_t codebook_size() const {
     int64_t n = 1;
@@ -108,7 +111,13 @@ std::shared_ptr<const Codec> Codec::load(const std::string& path, const CodecOpt
       it != meta.end() ? models::XCodec2Config::from_yaml(it->second) : models::XCodec2Config{};
   impl->model = models::load_codec_model(path, impl->config);
   impl->model->to(impl->device);
-  impl->model->set_compute_precision(models::parse_compute_precision(options.precision));
+  impl->precision = models::choose_compute_precision(options.precision, impl->device);
+  if (impl->precision.fell_back) {
+    XCODEC_LOG_WARN("[infer] " << impl->precision.reason);
+  } else if (options.precision != "fp32") {
+    XCODEC_LOG_INFO("[infer] " << impl->precision.reason);
+  }
+  impl->model->set_compute_precision(impl->precision.precision);
   impl->model->eval();
 
   // The teacher: weights nested in the file, an explicit folder, or the config's own choice.
@@ -216,6 +225,10 @@ StreamingDecoder Codec::stream_decoder(int64_t left_context_frames,
   return StreamingDecoder(shared_from_this(), left_context_frames, lookahead_frames);
 }
 
+std::string Codec::compute_precision() const {
+  return models::to_string(impl_->precision.precision);
+}
+std::string Codec::compute_precision_reason() const { return impl_->precision.reason; }
 int Codec::sample_rate() const { return static_cast<int>(impl_->config.sample_rate); }
 double Codec::frame_rate() const { return impl_->config.frame_rate(); }
 int64_t Codec::hop_length() const { return impl_->config.hop_length(); }

@@ -203,5 +203,37 @@ TEST_F(E2EInfer, CommandsEncodeDecodeReconstructAndEvalAFolder) {
   EXPECT_TRUE(fs::exists(tmp.path() / "report_spectrograms"));
 }
 
+// On a CPU that only emulates bf16 (here forced by capping oneDNN at AVX2, as on an AVX2-only
+// CPU), `--precision bf16` runs fp32 with one warning; `auto` quietly takes fp32.
+TEST_F(E2EInfer, Bf16WhereEmulatedRunsFp32AndWarns) {
+  TempDir tmp;
+  audio::Audio a;
+  a.sample_rate = 16000;
+  a.samples = xcodec::testing::synthetic_speech(0.5, 1, 16000);
+  const std::string in = (tmp.path() / "a.wav").string();
+  audio::write_audio(in, a);
+  const std::string cli = "ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 " +
+                          xcodec::testing::cli_path() + " reconstruct '" + in + "' -m " + model_;
+  std::string out;
+  ASSERT_EQ(xcodec::testing::run_command(
+                cli + " -o '" + (tmp.path() / "bf16.wav").string() + "' --precision bf16", &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("precision bf16 requested, running fp32 instead"), std::string::npos) << out;
+  EXPECT_NE(out.find("ONEDNN_MAX_CPU_ISA=AVX2"), std::string::npos) << out;
+  ASSERT_EQ(xcodec::testing::run_command(
+                cli + " -o '" + (tmp.path() / "fp32.wav").string() + "' --precision fp32", &out),
+            0)
+      << out;
+  // The fallback is fp32 itself: the same samples.
+  EXPECT_EQ(audio::read_audio((tmp.path() / "bf16.wav").string()).samples,
+            audio::read_audio((tmp.path() / "fp32.wav").string()).samples);
+  ASSERT_EQ(xcodec::testing::run_command(
+                cli + " -o '" + (tmp.path() / "auto.wav").string() + "' --precision auto", &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("precision auto: fp32"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace xcodec

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "support/test_support.h"
+#include "xcodec/core/cpu_features.h"
 #include "xcodec/core/error.h"
 #include "xcodec/models/codecs/xcodec2_model.h"
 #include "xcodec/models/layers/compute_precision.h"
@@ -26,6 +27,34 @@ xm::CodecModel fixture_model() {
   m->load_weights(fixture_path(std::string(kDir) + "model.safetensors"), /*strict=*/false);
   m->prepare_for_inference();
   return m;
+}
+
+// What the bf16 path in use must reach against fp32 (see the test below).
+struct PathBounds {
+  double encoder_db;
+  double decoded_db;
+  double tokens_equal;
+};
+
+// Runs `lower` (a bf16 lowering) and says which path this machine takes: native bf16 lowers
+// and returns true; where bf16 would be emulated (AVX2-only CPUs, or ONEDNN_MAX_CPU_ISA=AVX2)
+// the lowering must refuse with the reason, and the caller checks fp32 still runs.
+template <typename F>
+bool refused_where_emulated(F&& lower) {
+  const auto& cpu = xcodec::cpu_bf16_support();
+  std::cout << "bf16 path: " << (cpu.native ? "native" : "emulated, must be refused") << " ("
+            << cpu.reason << ")\n";
+  if (cpu.native) {
+    lower();
+    return true;
+  }
+  try {
+    lower();
+    ADD_FAILURE() << "bf16 lowering accepted on a CPU that only emulates it";
+  } catch (const xcodec::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(cpu.reason), std::string::npos) << e.what();
+  }
+  return false;
 }
 
 double snr_db(const torch::Tensor& ref, const torch::Tensor& x) {
@@ -53,27 +82,36 @@ TEST(ComputePrecision, Bf16StaysCloseToTheReferenceAndSwitchesBackExactly) {
   const auto fp32 = m->encode_detailed(wave, semantic);
   const torch::Tensor fp32_wav = m->decode(ref_codes.to(torch::kInt32));
 
-  m->set_compute_precision(xm::ComputePrecision::kBFloat16);
+  if (!refused_where_emulated([&] { m->set_compute_precision(xm::ComputePrecision::kBFloat16); })) {
+    EXPECT_TRUE(torch::equal(m->decode(ref_codes.to(torch::kInt32)), fp32_wav));
+    return;
+  }
   EXPECT_EQ(m->compute_precision(), xm::ComputePrecision::kBFloat16);
   EXPECT_TRUE(xm::lowered_weight(
                   *m->generator->backbone->transformers[0]->as<xm::TransformerBlock>()->mlp->fc1)
                   .defined());
   const auto bf16 = m->encode_detailed(wave, semantic);
-  EXPECT_GT(snr_db(fp32.acoustic, bf16.acoustic), 25.0);
-  EXPECT_GT(snr_db(fp32.fused, bf16.fused), 25.0);
-  // Decoding the reference codes: bf16 rounding (8 mantissa bits) per layer, nothing worse.
   const torch::Tensor bf16_wav = m->decode(ref_codes.to(torch::kInt32));
   EXPECT_EQ(bf16_wav.scalar_type(), torch::kFloat32);
-  EXPECT_GT(snr_db(ref_wav.view_as(bf16_wav), bf16_wav), 30.0);
-  // Most tokens survive the rounding (those near an FSQ decision boundary may move).
+  const double enc_snr = snr_db(fp32.acoustic, bf16.acoustic);
+  const double fused_snr = snr_db(fp32.fused, bf16.fused);
+  const double dec_snr = snr_db(ref_wav.view_as(bf16_wav), bf16_wav);
   const double agree = bf16.codes.eq(ref_codes.to(bf16.codes.scalar_type()))
                            .to(torch::kDouble)
                            .mean()
                            .item<double>();
-  EXPECT_GT(agree, 0.5);
-  std::cout << "bf16 vs fp32: encoder SNR " << snr_db(fp32.acoustic, bf16.acoustic)
-            << " dB, decoded SNR " << snr_db(ref_wav.view_as(bf16_wav), bf16_wav)
-            << " dB, tokens equal " << 100.0 * agree << " %\n";
+  // Native bf16 (AVX512-BF16/AMX: oneDNN, float32 accumulation) rounds each layer's inputs to 8
+  // mantissa bits and nothing worse.
+  const PathBounds bounds{25.0, 30.0, 0.5};
+  std::cout << "bounds: encoder > " << bounds.encoder_db << " dB, decoded > " << bounds.decoded_db
+            << " dB, tokens equal > " << 100.0 * bounds.tokens_equal << " %\n"
+            << "bf16 vs fp32: encoder SNR " << enc_snr << " dB, fused " << fused_snr
+            << " dB, decoded SNR " << dec_snr << " dB, tokens equal " << 100.0 * agree << " %\n";
+  EXPECT_GT(enc_snr, bounds.encoder_db);
+  EXPECT_GT(fused_snr, bounds.encoder_db);
+  EXPECT_GT(dec_snr, bounds.decoded_db);
+  // Most tokens survive the rounding (those near an FSQ decision boundary may move).
+  EXPECT_GT(agree, bounds.tokens_equal);
 
   m->set_compute_precision(xm::ComputePrecision::kFloat32);
   EXPECT_TRUE(torch::equal(m->decode(ref_codes.to(torch::kInt32)), fp32_wav));
@@ -93,7 +131,10 @@ TEST(ComputePrecision, DilatedConvolutionMatchesDirectBf16) {
     o.padding = 3 * dilation;
     xm::WNConv1d conv(o);
     conv->fold();
-    xm::lower_compute_precision(*conv, xm::ComputePrecision::kBFloat16);
+    if (!refused_where_emulated(
+            [&] { xm::lower_compute_precision(*conv, xm::ComputePrecision::kBFloat16); })) {
+      return;
+    }
     for (const int64_t len : {1, 5, 9, 100, 1000, 1001}) {
       const torch::Tensor x = torch::randn({2, 16, len});
       const torch::Tensor got = conv->forward(x);
@@ -121,7 +162,10 @@ TEST(ComputePrecision, ResidualUnitBranchInBf16EqualsConversionsAroundEachConvol
   for (const int64_t dilation : {1, 9}) {
     xm::ResidualUnit unit(xm::ResidualUnitOptions(16, dilation));
     xm::fold_for_inference(*unit);
-    xm::lower_compute_precision(*unit, xm::ComputePrecision::kBFloat16);
+    if (!refused_where_emulated(
+            [&] { xm::lower_compute_precision(*unit, xm::ComputePrecision::kBFloat16); })) {
+      return;
+    }
     const torch::Tensor x = torch::randn({2, 16, 3000});
     const torch::Tensor got = unit->forward(x);
     EXPECT_EQ(got.scalar_type(), torch::kFloat);
@@ -133,7 +177,9 @@ TEST(ComputePrecision, ResidualUnitBranchInBf16EqualsConversionsAroundEachConvol
 
 TEST(ComputePrecision, LoweredCopiesAreNotSavedAndSurviveReload) {
   auto m = fixture_model();
-  m->set_compute_precision(xm::ComputePrecision::kBFloat16);
+  if (!refused_where_emulated([&] { m->set_compute_precision(xm::ComputePrecision::kBFloat16); })) {
+    return;
+  }
   const xcodec::testing::TempDir dir;
   const std::string path = dir.str() + "/w.safetensors";
   m->save_weights(path);

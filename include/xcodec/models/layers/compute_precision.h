@@ -26,7 +26,9 @@ std::string to_string(ComputePrecision precision);
 
 /// Adds (or refreshes) the 16-bit weight copies on every torch::nn::Linear, torch::nn::Conv1d
 /// and WNConv1d under `root` that is worth it (dense, more than one input channel); with
-/// kFloat32 it drops them again. WNConv1d copies its folded weight: fold first.
+/// kFloat32 it drops them again. WNConv1d copies its folded weight: fold first. kBFloat16 for a
+/// module on a CPU without native bf16 (cpu_bf16_support()) throws ConfigError with the reason:
+/// emulated bf16 is 20-70x slower than fp32 there.
 void lower_compute_precision(torch::nn::Module& root, ComputePrecision precision);
 
 /// The 16-bit copy registered on `module`, or an undefined tensor.
