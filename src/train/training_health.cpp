@@ -1,0 +1,169 @@
+#include "xcodec/train/training_health.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "xcodec/core/error.h"
+
+namespace xcodec::train {
+
+namespace {
+
+double perplexity_of(const torch::Tensor& histogram) {
+  const torch::Tensor counts = histogram.to(torch::kDouble);
+  const double total = counts.sum().item<double>();
+  if (total <= 0) return 0;
+  const torch::Tensor p = counts.masked_select(counts > 0) / total;
+  return std::exp(-(p * p.log()).sum().item<double>());
+}
+
+// Mean number of distinct codes per utterance of quantizer q: codes [B, T].
+double distinct_per_row(const torch::Tensor& codes) {
+  const torch::Tensor sorted = std::get<0>(codes.sort(/*dim=*/1));
+  // Distinct values in a sorted row = 1 + number of changes between neighbours.
+  const torch::Tensor changes = sorted.size(1) > 1
+                                    ? sorted.slice(1, 1).ne(sorted.slice(1, 0, -1)).sum(1)
+                                    : torch::zeros({sorted.size(0)}, torch::kLong);
+  return (changes.to(torch::kDouble) + 1.0).mean().item<double>();
+}
+
+torch::Tensor histogram_of(const torch::Tensor& codes, int64_t codebook_size) {
+  const torch::Tensor flat = codes.reshape({-1}).to(torch::kLong);
+  if (flat.numel() > 0 &&
+      (flat.min().item<int64_t>() < 0 || flat.max().item<int64_t>() >= codebook_size)) {
+    throw Error("training health: a code lies outside the codebook of " +
+                std::to_string(codebook_size));
+  }
+  return torch::bincount(flat, {}, codebook_size);
+}
+
+}  // namespace
+
+std::vector<QuantizerHealth> code_statistics(const torch::Tensor& codes, int64_t codebook_size) {
+  if (codes.dim() != 3) throw ShapeError("code_statistics: codes must be [B, Q, T]");
+  const torch::Tensor c = codes.detach().to(torch::kCPU, torch::kLong);
+  std::vector<QuantizerHealth> out;
+  for (int64_t q = 0; q < c.size(1); ++q) {
+    const torch::Tensor row = c.select(1, q);
+    const torch::Tensor h = histogram_of(row, codebook_size);
+    QuantizerHealth s;
+    s.distinct_codes = h.gt(0).sum().item<int64_t>();
+    s.usage = static_cast<double>(s.distinct_codes) / static_cast<double>(codebook_size);
+    s.perplexity = perplexity_of(h);
+    s.codes_per_utterance = row.size(1) > 0 ? distinct_per_row(row) : 0.0;
+    out.push_back(s);
+  }
+  return out;
+}
+
+TrainingHealth::TrainingHealth(HealthConfig config, int64_t codebook_size)
+    : config_(config), codebook_size_(codebook_size) {
+  if (codebook_size_ < 1) throw ConfigError("training health: codebook size must be >= 1");
+}
+
+void TrainingHealth::observe_batch(const torch::Tensor& codes,
+                                   const torch::Tensor& quantizer_input) {
+  torch::NoGradGuard no_grad;
+  if (codes.dim() != 3) throw ShapeError("training health: codes must be [B, Q, T]");
+  const torch::Tensor c = codes.detach().to(torch::kCPU, torch::kLong);
+  if (acc_.empty()) acc_.resize(static_cast<size_t>(c.size(1)));
+  if (static_cast<int64_t>(acc_.size()) != c.size(1)) {
+    throw ShapeError("training health: the number of quantizers changed between batches");
+  }
+  double saturated = 0, abs_sum = 0, values = 0;
+  if (quantizer_input.defined() && quantizer_input.numel() > 0) {
+    const torch::Tensor z = quantizer_input.detach().to(torch::kCPU, torch::kFloat);
+    saturated = z.tanh().abs().gt(config_.saturation_threshold).sum().item<double>();
+    abs_sum = z.abs().sum().item<double>();
+    values = static_cast<double>(z.numel());
+  }
+  for (int64_t q = 0; q < c.size(1); ++q) {
+    Accumulator& a = acc_[static_cast<size_t>(q)];
+    const torch::Tensor row = c.select(1, q);
+    const torch::Tensor h = histogram_of(row, codebook_size_);
+    a.histogram = a.histogram.defined() ? a.histogram + h : h;
+    if (row.size(1) > 0) a.codes_per_utterance_sum += distinct_per_row(row) * row.size(0);
+    // The residual quantizers share one bounded input (project_in's output).
+    a.saturated += saturated;
+    a.abs_sum += abs_sum;
+    a.input_values += values;
+  }
+  utterances_ += c.size(0);
+}
+
+void TrainingHealth::observe_encoder_grad_norm(double norm) {
+  grad_sum_ += norm;
+  ++grad_steps_;
+  if (norm != 0.0) grad_all_zero_ = false;
+}
+
+HealthReport TrainingHealth::report() {
+  HealthReport r;
+  r.utterances = utterances_;
+  for (const Accumulator& a : acc_) {
+    QuantizerHealth s;
+    if (a.histogram.defined()) {
+      s.distinct_codes = a.histogram.gt(0).sum().item<int64_t>();
+      s.perplexity = perplexity_of(a.histogram);
+    }
+    s.usage = static_cast<double>(s.distinct_codes) / static_cast<double>(codebook_size_);
+    s.codes_per_utterance =
+        utterances_ > 0 ? a.codes_per_utterance_sum / static_cast<double>(utterances_) : 0.0;
+    s.saturation = a.input_values > 0 ? a.saturated / a.input_values : 0.0;
+    s.input_abs_mean = a.input_values > 0 ? a.abs_sum / a.input_values : 0.0;
+    r.quantizers.push_back(s);
+  }
+  r.encoder_grad_norm = grad_steps_ > 0 ? grad_sum_ / static_cast<double>(grad_steps_) : 0.0;
+  r.encoder_grad_zero = grad_steps_ > 0 && grad_all_zero_;
+
+  std::ostringstream why;
+  if (utterances_ > 0 && intervals_ >= config_.grace_intervals) {
+    for (size_t q = 0; q < r.quantizers.size(); ++q) {
+      const QuantizerHealth& s = r.quantizers[q];
+      if (s.codes_per_utterance < config_.min_codes_per_utterance) {
+        why << "quantizer " << q << " emits " << s.codes_per_utterance
+            << " distinct codes per utterance (< " << config_.min_codes_per_utterance << "); ";
+      } else if (config_.min_usage_fraction_of_best > 0 && best_usage_ > 0 &&
+                 s.usage < config_.min_usage_fraction_of_best * best_usage_) {
+        why << "quantizer " << q << " uses " << s.distinct_codes << " codes, under "
+            << 100.0 * config_.min_usage_fraction_of_best << " % of its best interval; ";
+      }
+    }
+    if (r.encoder_grad_zero) why << "the encoder's gradient is exactly zero; ";
+  }
+  for (const QuantizerHealth& s : r.quantizers) best_usage_ = std::max(best_usage_, s.usage);
+  const std::string problems = why.str();
+  r.collapsed = !problems.empty();
+  collapsed_run_ = r.collapsed ? collapsed_run_ + 1 : 0;
+  r.collapsed_intervals = collapsed_run_;
+  r.alarm = collapsed_run_ >= config_.patience;
+  if (r.collapsed) {
+    double saturation = 0;
+    for (const QuantizerHealth& s : r.quantizers) saturation = std::max(saturation, s.saturation);
+    std::ostringstream d;
+    d << "codebook collapse: " << problems.substr(0, problems.size() - 2) << ". ";
+    if (saturation > 0.5) {
+      d << 100.0 * saturation
+        << " % of the quantizer's inputs are saturated (the bound is flat there, so no gradient "
+           "reaches the encoder). ";
+    }
+    d << "Likely causes: a learning rate too high for this model (lower "
+         "train.gen_scheduler.max_lr), too short a warm-up (train.gen_scheduler.warmup_step), or a "
+         "quantizer input without a norm; "
+         "see docs/training.md (Training health).";
+    r.diagnosis = d.str();
+  }
+
+  acc_.assign(acc_.size(), Accumulator{});
+  utterances_ = 0;
+  grad_sum_ = 0;
+  grad_steps_ = 0;
+  grad_all_zero_ = true;
+  ++intervals_;
+  return r;
+}
+
+}  // namespace xcodec::train
