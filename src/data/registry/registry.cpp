@@ -78,8 +78,25 @@ T get_key(const json& j, const char* key, const std::string& file, const std::st
   }
 }
 
-json parse_registry(const std::string& file) {
-  if (!fs::exists(file)) return json{{"format_version", 1}, {"datasets", json::object()}};
+// Older xcodec versions wrapped the entries: {"format_version": 1, "datasets": {NAME: entry}}.
+// The documented layout is the mapping itself. A file is in the wrapped form when its
+// "datasets" value is an object that is not itself an entry (an entry named "datasets" has a
+// string "path") and no other top-level value is an object.
+bool is_wrapped_form(const json& j) {
+  const auto it = j.find("datasets");
+  if (it == j.end() || !it->is_object()) return false;
+  if (it->contains("path") && it->at("path").is_string()) return false;
+  for (const auto& [key, value] : j.items()) {
+    if (key != "datasets" && value.is_object()) return false;
+  }
+  return true;
+}
+
+// The registry as a mapping from name to entry (the documented layout), whatever form the file
+// is in; `*wrapped` tells whether it was the old wrapped form. A missing file is empty.
+json parse_registry(const std::string& file, bool* wrapped = nullptr) {
+  if (wrapped != nullptr) *wrapped = false;
+  if (!fs::exists(file)) return json::object();
   const std::string text = io::read_file(file);
   json j;
   try {
@@ -88,16 +105,22 @@ json parse_registry(const std::string& file) {
     throw IoError("'" + file + "': invalid JSON: " + e.what());
   }
   if (!j.is_object()) throw IoError("'" + file + "': expected a JSON object");
-  if (!j.contains("datasets")) j["datasets"] = json::object();
-  if (!j.at("datasets").is_object()) {
-    throw IoError("'" + file + "': key 'datasets' must be an object");
+  if (is_wrapped_form(j)) {
+    if (wrapped != nullptr) *wrapped = true;
+    return j.at("datasets");
   }
-  if (!j.contains("format_version")) j["format_version"] = 1;
+  for (const auto& [name, e] : j.items()) {
+    if (!e.is_object()) {
+      throw IoError("'" + file + "': entry '" + name + "' must be an object (" + name +
+                    ": {\"path\": ..., \"sample_rate\": ..., \"audio_format\": ...})");
+    }
+  }
   return j;
 }
 
-DatasetEntry entry_from_json(const std::string& name, const json& e, const std::string& file) {
-  const std::string where = "datasets." + name + ".";
+DatasetEntry entry_from_json(const std::string& name, const json& e, const std::string& file,
+                             bool wrapped) {
+  const std::string where = (wrapped ? "datasets." : "") + name + ".";
   DatasetEntry d;
   d.name = name;
   d.path = get_key<std::string>(e, "path", file, where);
@@ -117,6 +140,8 @@ DatasetEntry entry_from_json(const std::string& name, const json& e, const std::
   return d;
 }
 
+// The documented entry; the *_hours are extra keys inside "stats", which readers of the
+// documented layout ignore.
 json entry_to_json(const DatasetEntry& d) {
   return json{{"path", d.path},
               {"sample_rate", d.sample_rate},
@@ -140,9 +165,10 @@ DatasetRegistry DatasetRegistry::load(const std::string& data_dir) {
   DatasetRegistry reg;
   reg.data_dir_ = data_dir;
   const std::string file = registry_path(data_dir);
-  const json j = parse_registry(file);
-  for (const auto& [name, e] : j.at("datasets").items()) {
-    reg.entries_.emplace(name, entry_from_json(name, e, file));
+  bool wrapped = false;
+  const json j = parse_registry(file, &wrapped);
+  for (const auto& [name, e] : j.items()) {
+    reg.entries_.emplace(name, entry_from_json(name, e, file, wrapped));
   }
   return reg;
 }
@@ -154,8 +180,8 @@ void DatasetRegistry::update(const std::string& data_dir, const DatasetEntry& en
   if (ec) throw IoError("cannot create data folder '" + data_dir + "': " + ec.message());
   const RegistryLock lock(data_dir);
   const std::string file = registry_path(data_dir);
-  json j = parse_registry(file);
-  j["datasets"][entry.name] = entry_to_json(entry);
+  json j = parse_registry(file);  // an older wrapped file is rewritten in the documented layout
+  j[entry.name] = entry_to_json(entry);
   write_registry(file, j);
 }
 
@@ -164,7 +190,7 @@ void DatasetRegistry::remove(const std::string& data_dir, const std::string& nam
   if (!fs::exists(data_dir)) return;
   const RegistryLock lock(data_dir);
   json j = parse_registry(file);
-  if (j["datasets"].erase(name) == 0) return;
+  if (j.erase(name) == 0) return;
   write_registry(file, j);
 }
 

@@ -18,14 +18,29 @@ struct SplitSummary {
 
 /// A source file that was not used, and why.
 struct SkippedFile {
-  std::string path;    // relative to the source folder
-  std::string reason;  // e.g. "'…': empty file", "too short (0.2 s < 0.5 s)"
+  std::string path;    // relative to the source folder, bytes as the file system has them
+  std::string reason;  // e.g. "empty file", "too short (0.2 s < 0.5 s)", "not audio (...)"
+};
+
+/// A source whose output is not simply its relative path with the new extension (an escaped,
+/// shortened or disambiguated name; see xcodec/data/prepare/output_names.h).
+struct RenamedFile {
+  std::string path;    // source, relative to the source folder (bytes as the file system has them)
+  std::string output;  // output, relative to processed/NAME/audio (as in the split lists)
 };
 
 /// Contents of metadata.json. JSON keys equal the field names; splits are an object keyed by
-/// "train", "val", "test".
+/// "train", "val", "test"; the file accounting sits in an object "files" (format_version 2):
+///
+///   "files": { "found": 15, "converted": 7,
+///              "skipped": [{"path": "broken/a.wav", "reason": "empty file"}, ...],
+///              "ignored": [{"path": "notes.txt", "reason": "not audio (...)"}, ...],
+///              "renamed": [{"path": "caf%E9.flac", "output": "caf%E9.wav"}, ...] }
+///
+/// Paths are stored escaped with escape_name (registry/name_escape.h) and unescaped on reading,
+/// so names that are not UTF-8 survive. Version 1 files (a top-level "skipped" list) are read too.
 struct DatasetMetadata {
-  int format_version = 1;      // of this file
+  int format_version = 2;      // of this file
   std::string name;            // dataset name (registry key)
   int sample_rate = 0;         // Hz of every processed file
   std::string audio_format;    // "wav" (16-bit PCM), "wav-float" or "flac"
@@ -38,7 +53,11 @@ struct DatasetMetadata {
   double min_seconds = 0.0;    // files shorter were skipped (0 = no limit)
   double max_seconds = 0.0;    // files longer were skipped (0 = no limit)
   std::array<SplitSummary, kNumSplits> splits{};  // indexed by Split
-  std::vector<SkippedFile> skipped;               // every unusable source file
+  int64_t found = 0;                 // input entries accounted for: converted + skipped + ignored
+  int64_t converted = 0;             // usable sources (lines of the split lists)
+  std::vector<SkippedFile> skipped;  // unusable sources (audio that failed, too short, ...)
+  std::vector<SkippedFile> ignored;  // not audio, system junk, links and folders not followed
+  std::vector<RenamedFile> renamed;  // sources whose output name is not the plain one
 };
 
 /// Reads metadata.json; throws IoError naming the file and the key at fault.

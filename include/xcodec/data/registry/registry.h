@@ -6,14 +6,15 @@
 ///   std::string audio_dir = reg.audio_dir("librispeech");  // DATA/processed/librispeech/audio
 ///   auto train = xcodec::data::read_split_tsv(reg.split_path("librispeech", Split::kTrain));
 ///
-/// File format (JSON):
-///   { "format_version": 1,
-///     "datasets": { "NAME": { "path": "processed/NAME", "sample_rate": 16000,
-///                             "audio_format": "wav",
-///                             "stats": { "train_samples": 1200, "val_samples": 12,
-///                                        "test_samples": 12, "train_hours": 1.5, ... } } } }
+/// File format (JSON), the original X-Codec-2.0 layout: a mapping from dataset name to entry,
+///   { "NAME": { "path": "processed/NAME", "sample_rate": 16000, "audio_format": "wav",
+///               "stats": { "train_samples": 1200, "val_samples": 12, "test_samples": 12,
+///                          "train_hours": 1.5, "val_hours": 0.01, "test_hours": 0.01 } } }
 /// `path` is relative to the data folder (absolute paths are accepted too), so a data folder can
-/// be moved. `*_samples` count utterances (lines of the split TSV), `*_hours` their audio.
+/// be moved. `*_samples` count utterances (lines of the split TSV); the `*_hours` (their audio)
+/// are xcodec's extra keys inside "stats". Registries written by older xcodec versions,
+/// `{"format_version": 1, "datasets": {NAME: entry}}`, are read too and rewritten in the
+/// documented layout by the next update or remove.
 /// Updates take an exclusive flock on DATA/datasets.json.lock, re-read the file, change one
 /// entry and replace the file atomically, so concurrent `prepare` runs never lose an entry.
 #include <cstdint>
