@@ -8,6 +8,7 @@ extern "C" {
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/log.h>
+#include <libavutil/mathematics.h>
 }
 
 #include <sys/stat.h>
@@ -22,6 +23,7 @@ extern "C" {
 #include <set>
 #include <vector>
 
+#include "xcodec/audio/audio_extensions.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
 
@@ -38,6 +40,10 @@ namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& reason) {
   throw IoError("'" + path + "': " + reason);
+}
+
+[[noreturn]] void fail_not_audio(const std::string& path, const std::string& reason) {
+  throw NotAudioError("'" + path + "': " + reason);
 }
 
 std::string av_error_string(int code) {
@@ -70,6 +76,9 @@ struct FrameFreer {
 };
 struct DictFreer {
   void operator()(AVDictionary* d) const { av_dict_free(&d); }
+};
+struct IoCloser {
+  void operator()(AVIOContext* pb) const { avio_closep(&pb); }
 };
 
 // Demuxers that read other files or are not audio containers at all; a file detected as one
@@ -127,6 +136,70 @@ void to_interleaved_float(const AVFrame* frame, int channels, std::vector<float>
   }
 }
 
+uint32_t le32(const unsigned char* p) {
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+}
+uint16_t le16(const unsigned char* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+
+// The fields of a WAV file's "fmt " chunk that FFmpeg's demuxer does not pass on faithfully.
+struct WavFormatChunk {
+  bool found = false;
+  uint16_t format_tag = 0;           // 1 = PCM, 3 = IEEE float, 0xFFFE = WAVE_FORMAT_EXTENSIBLE
+  uint16_t block_align = 0;          // bytes per frame (all channels)
+  uint16_t bits_per_sample = 0;      // container bits per sample
+  uint16_t valid_bits = 0;           // WAVE_FORMAT_EXTENSIBLE: wValidBitsPerSample
+  unsigned char subformat[16] = {};  // WAVE_FORMAT_EXTENSIBLE: SubFormat GUID (bytes as stored)
+  int64_t data_bytes = -1;           // size of the "data" chunk; -1 when absent or a placeholder
+
+  /// KSDATAFORMAT_SUBTYPE_PCM, 00000001-0000-0010-8000-00AA00389B71: integer PCM samples.
+  bool extensible_integer_pcm() const {
+    static const unsigned char kPcm[16] = {0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00,
+                                           0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
+    return found && format_tag == 0xFFFE && std::memcmp(subformat, kPcm, 16) == 0;
+  }
+};
+
+// Reads the "fmt " chunk and the size of the "data" chunk of a RIFF/RF64 WAVE file (found =
+// false when there is no "fmt " chunk).
+WavFormatChunk read_wav_format_chunk(const std::string& path, int64_t file_size) {
+  WavFormatChunk f;
+  std::ifstream in(path, std::ios::binary);
+  char riff[12];
+  if (!in.read(riff, 12) ||
+      (std::memcmp(riff, "RIFF", 4) != 0 && std::memcmp(riff, "RF64", 4) != 0) ||
+      std::memcmp(riff + 8, "WAVE", 4) != 0) {
+    return f;
+  }
+  int64_t offset = 12;
+  for (int chunk = 0; chunk < 64 && offset + 8 <= file_size; ++chunk) {
+    unsigned char head[8];
+    in.seekg(offset);
+    if (!in.read(reinterpret_cast<char*>(head), 8)) return f;
+    const uint32_t size = le32(head + 4);
+    if (std::memcmp(head, "fmt ", 4) == 0) {
+      unsigned char fmt[40] = {};
+      const std::streamsize want = std::min<uint32_t>(size, 40);
+      if (want < 16 || !in.read(reinterpret_cast<char*>(fmt), want)) return f;
+      f.found = true;
+      f.format_tag = le16(fmt);
+      f.block_align = le16(fmt + 12);
+      f.bits_per_sample = le16(fmt + 14);
+      if (want >= 40 && le16(fmt + 16) >= 22) {
+        f.valid_bits = le16(fmt + 18);
+        std::memcpy(f.subformat, fmt + 24, 16);
+      }
+    } else if (std::memcmp(head, "data", 4) == 0) {
+      if (size != 0 && size != 0xffffffffu) {
+        f.data_bytes = std::min<int64_t>(size, file_size - (offset + 8));
+      }
+      return f;
+    }
+    offset += 8 + static_cast<int64_t>(size) + (size & 1);
+  }
+  return f;
+}
+
 // FFmpeg's WAV demuxer silently ignores a data chunk that claims more bytes than the file holds
 // (it falls back to a bitrate estimate), so a cut-off WAV would pass as a shorter file. Returns
 // the number of missing bytes (0 when complete or when the size is a streaming placeholder).
@@ -142,9 +215,7 @@ int64_t wav_missing_bytes(const std::string& path, int64_t file_size) {
     unsigned char head[8];
     in.seekg(offset);
     if (!in.read(reinterpret_cast<char*>(head), 8)) return 0;
-    const uint32_t size = static_cast<uint32_t>(head[4]) | (static_cast<uint32_t>(head[5]) << 8) |
-                          (static_cast<uint32_t>(head[6]) << 16) |
-                          (static_cast<uint32_t>(head[7]) << 24);
+    const uint32_t size = le32(head + 4);
     if (std::memcmp(head, "data", 4) == 0) {
       if (size == 0 || size == 0xffffffffu) return 0;  // written while streaming: unknown size
       const int64_t available = file_size - (offset + 8);
@@ -178,7 +249,7 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
   if (::stat(path.c_str(), &st_buf) != 0) fail(path, std::strerror(errno));
   if (S_ISDIR(st_buf.st_mode)) fail(path, "is a directory");
   if (!S_ISREG(st_buf.st_mode)) fail(path, "not a regular file");
-  if (st_buf.st_size == 0) fail(path, "empty file");
+  if (st_buf.st_size == 0) fail_not_audio(path, "empty file");
   if (options.max_file_bytes > 0 && st_buf.st_size > options.max_file_bytes) {
     fail(path, "file too large (" + std::to_string(st_buf.st_size) + " bytes, limit " +
                    std::to_string(options.max_file_bytes) + ")");
@@ -197,14 +268,49 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
     }
   };
 
+  // Identify the format by content first (FFmpeg's probe over the file's first bytes; the name
+  // is only a tie-breaker), and open the file with exactly that demuxer. Deciding before
+  // avformat_open_input means a playlist or concat script is rejected before its demuxer could
+  // open the files it names. "file:" keeps a ':' in a relative name from reading as a protocol.
+  const std::string url = "file:" + path;
+  const AVIOInterruptCB interrupt{interrupt_callback, &deadline};
+  const AVInputFormat* input_format = nullptr;
+  int probe_score = 0;
+  {
+    AVDictionary* io_opts = nullptr;
+    av_dict_set(&io_opts, "protocol_whitelist", "file", 0);
+    AVIOContext* raw_pb = nullptr;
+    int r = avio_open2(&raw_pb, url.c_str(), AVIO_FLAG_READ, &interrupt, &io_opts);
+    av_dict_free(&io_opts);
+    if (r < 0) fail(path, "cannot open: " + av_error_string(r));
+    std::unique_ptr<AVIOContext, IoCloser> pb(raw_pb);
+    r = av_probe_input_buffer2(pb.get(), &input_format, path.c_str(), nullptr, 0, 0);
+    check_deadline();
+    if (r < 0 || input_format == nullptr) {
+      if (r == AVERROR_EOF || r == AVERROR_INVALIDDATA || input_format == nullptr) {
+        fail_not_audio(path, "not audio (no known format in its content)");
+      }
+      fail(path, "cannot read: " + av_error_string(r));
+    }
+    probe_score = r;
+  }
+  const std::string demuxer = input_format->name != nullptr ? input_format->name : "?";
+  if (rejected_demuxers().count(demuxer) != 0) {
+    fail_not_audio(path, "not audio (detected as '" + demuxer + "')");
+  }
+  // FFmpeg accepts any best guess; a guess this weak on random bytes is not audio.
+  if (probe_score < AVPROBE_SCORE_RETRY) {
+    fail_not_audio(path, "not audio (best guess '" + demuxer + "' with probe score " +
+                             std::to_string(probe_score) + ")");
+  }
+
   AVFormatContext* raw_fmt = avformat_alloc_context();
   if (raw_fmt == nullptr) fail(path, "out of memory");
-  raw_fmt->interrupt_callback.callback = interrupt_callback;
-  raw_fmt->interrupt_callback.opaque = &deadline;
+  raw_fmt->interrupt_callback = interrupt;
   AVDictionary* raw_opts = nullptr;
-  // Only local files: a playlist-like input must not make FFmpeg open network URLs.
+  // Only local files: a demuxer that opens further files may not reach the network.
   av_dict_set(&raw_opts, "protocol_whitelist", "file", 0);
-  int r = avformat_open_input(&raw_fmt, path.c_str(), nullptr, &raw_opts);
+  int r = avformat_open_input(&raw_fmt, url.c_str(), input_format, &raw_opts);
   std::unique_ptr<AVDictionary, DictFreer> opts_holder(raw_opts);
   if (r < 0) {
     check_deadline();
@@ -214,16 +320,7 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
     fail(path, "unknown or corrupt format (" + av_error_string(r) + ")");
   }
   std::unique_ptr<AVFormatContext, FormatCloser> fmt(raw_fmt);
-  const std::string demuxer = fmt->iformat && fmt->iformat->name ? fmt->iformat->name : "?";
   info.format = demuxer;
-  if (rejected_demuxers().count(demuxer) != 0) {
-    fail(path, "not an audio file (detected as '" + demuxer + "')");
-  }
-  // FFmpeg accepts any best guess; a guess this weak on random bytes is not audio.
-  if (fmt->probe_score < AVPROBE_SCORE_RETRY) {
-    fail(path, "unknown format (best guess '" + demuxer + "' with probe score " +
-                   std::to_string(fmt->probe_score) + ")");
-  }
 
   if (demuxer == "wav") {
     const int64_t missing = wav_missing_bytes(path, info.file_bytes);
@@ -238,13 +335,32 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
   if (r < 0) fail(path, "cannot read stream information: " + av_error_string(r));
 
   const int stream_index = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
-  if (stream_index < 0) {
-    fail(path, stream_index == AVERROR_DECODER_NOT_FOUND
-                   ? "no decoder for its audio stream"
-                   : "no audio stream (format '" + demuxer + "')");
-  }
+  if (stream_index == AVERROR_DECODER_NOT_FOUND) fail(path, "no decoder for its audio stream");
+  if (stream_index < 0)
+    fail_not_audio(path, "not audio (no audio stream; format '" + demuxer + "')");
   AVStream* stream = fmt->streams[stream_index];
-  const AVCodecParameters* par = stream->codecpar;
+  AVCodecParameters* par = stream->codecpar;
+  // FFmpeg's WAV demuxer turns 24-bit samples in 4-byte containers into "pcm_f24le" (24.0
+  // floating point), also for WAVE_FORMAT_EXTENSIBLE files whose SubFormat GUID says integer
+  // PCM: the usual layout for 24-bit audio (wValidBitsPerSample 24, wBitsPerSample 32). Read as
+  // float, those integers become garbage and NaN. The extensible format puts the valid bits in
+  // the most significant bits of the container, so the samples are read as 32-bit integers.
+  // The demuxer also counted the frames with 3 bytes per sample: recount them from the data
+  // chunk (the truncation check compares the decoded length with that count).
+  if (demuxer == "wav" && par->codec_id == AV_CODEC_ID_PCM_F24LE) {
+    const WavFormatChunk wav = read_wav_format_chunk(path, info.file_bytes);
+    if (wav.extensible_integer_pcm()) {
+      par->codec_id = AV_CODEC_ID_PCM_S32LE;
+      par->bits_per_coded_sample = 32;
+      stream->duration = AV_NOPTS_VALUE;
+      fmt->duration = AV_NOPTS_VALUE;
+      if (wav.data_bytes > 0 && par->block_align > 0 && par->sample_rate > 0) {
+        const int64_t frames = wav.data_bytes / par->block_align;
+        stream->duration = av_rescale_q(frames, AVRational{1, par->sample_rate}, stream->time_base);
+        fmt->duration = av_rescale(frames, AV_TIME_BASE, par->sample_rate);
+      }
+    }
+  }
   const AVCodec* codec = avcodec_find_decoder(par->codec_id);
   info.codec = avcodec_get_name(par->codec_id);
   info.sample_rate = par->sample_rate;

@@ -1,6 +1,7 @@
 // Reader, resampler and writer: formats generated with ffmpeg/sox at test time, malformed input.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -10,6 +11,7 @@
 #include "audio/audio_test_util.h"
 #include "support/test_support.h"
 #include "xcodec/audio/audio.h"
+#include "xcodec/audio/audio_extensions.h"
 #include "xcodec/audio/resample.h"
 #include "xcodec/core/error.h"
 
@@ -149,6 +151,123 @@ TEST(AudioReader, SoxWaveExtensibleMultichannel) {
   const Audio a = read_audio(path, 16000);
   EXPECT_EQ(a.samples.size(), 8000u);
   EXPECT_NEAR(xcodec::testing::tone_amplitude(a.samples, 16000, 1000.0), 0.5, 0.02);
+}
+
+// A WAVE_FORMAT_EXTENSIBLE header, written byte by byte: fmt chunk of 40 bytes (cbSize 22),
+// `valid_bits` valid bits in `container_bits`-bit samples, SubFormat GUID `subformat`.
+std::string extensible_wav(int channels, int rate, int container_bits, int valid_bits,
+                           const unsigned char (&subformat)[16], const std::string& data) {
+  auto u32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v & 0xff), static_cast<char>((v >> 8) & 0xff),
+                       static_cast<char>((v >> 16) & 0xff), static_cast<char>((v >> 24) & 0xff)};
+  };
+  auto u16 = [](uint16_t v) {
+    return std::string{static_cast<char>(v & 0xff), static_cast<char>((v >> 8) & 0xff)};
+  };
+  const int block = channels * container_bits / 8;
+  std::string fmt = u16(0xFFFE) + u16(static_cast<uint16_t>(channels)) +
+                    u32(static_cast<uint32_t>(rate)) + u32(static_cast<uint32_t>(rate * block)) +
+                    u16(static_cast<uint16_t>(block)) + u16(static_cast<uint16_t>(container_bits));
+  fmt += u16(22) + u16(static_cast<uint16_t>(valid_bits)) + u32(channels == 1 ? 0x4 : 0x3);
+  fmt += std::string(reinterpret_cast<const char*>(subformat), 16);
+  std::string body = "WAVE";
+  body += "fmt " + u32(static_cast<uint32_t>(fmt.size())) + fmt;
+  body += "data" + u32(static_cast<uint32_t>(data.size())) + data;
+  return "RIFF" + u32(static_cast<uint32_t>(body.size())) + body;
+}
+
+// Issue 11: 24 valid bits in 32-bit containers (WAVE_FORMAT_EXTENSIBLE, PCM SubFormat) is
+// integer PCM. FFmpeg's demuxer calls it "pcm_f24le" and the samples came out as NaN/Inf.
+TEST(AudioReader, WaveExtensible24BitsIn32AreIntegerPcm) {
+  TempDir dir;
+  static const unsigned char kPcmGuid[16] = {0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00,
+                                             0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
+  const std::vector<float> x = sine(16000, 0.5, 1000.0, 0.5);
+  std::string data;
+  for (const float v : x) {
+    // 24-bit sample, left-justified in the 32-bit container (low byte zero), little-endian.
+    const auto s24 = static_cast<int32_t>(std::lround(v * 8388607.0));
+    const uint32_t c = static_cast<uint32_t>(s24) << 8;
+    for (int b = 0; b < 4; ++b) data += static_cast<char>((c >> (8 * b)) & 0xff);
+  }
+  const std::string path = (dir.path() / "ext24in32.wav").string();
+  xcodec::testing::write_bytes(path, extensible_wav(1, 16000, 32, 24, kPcmGuid, data));
+  const Audio a = read_audio(path);
+  ASSERT_EQ(a.samples.size(), x.size());
+  EXPECT_EQ(a.sample_rate, 16000);
+  double max_err = 0.0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    max_err = std::max(max_err, std::abs(static_cast<double>(a.samples[i]) - x[i]));
+  }
+  EXPECT_LT(max_err, 1e-6);
+  EXPECT_EQ(probe_audio(path).codec, "pcm_s32le");
+  AudioLevels levels = measure_levels(path);
+  EXPECT_NEAR(levels.peak_dbfs, -6.02, 0.01);
+
+  // Stereo too.
+  std::string stereo;
+  for (size_t i = 0; i < data.size(); i += 4) stereo += data.substr(i, 4) + data.substr(i, 4);
+  const std::string path2 = (dir.path() / "ext24in32_stereo.wav").string();
+  xcodec::testing::write_bytes(path2, extensible_wav(2, 16000, 32, 24, kPcmGuid, stereo));
+  EXPECT_NEAR(xcodec::testing::tone_amplitude(read_audio(path2).samples, 16000, 1000.0), 0.5,
+              0.001);
+}
+
+// What is not audio at all throws NotAudioError (prepare ignores those files); damaged audio
+// throws a plain IoError.
+TEST(AudioReader, NotAudioByContentWhateverTheName) {
+  TempDir dir;
+  const std::string png = (dir.path() / "image.wav").string();
+  std::string out;
+  ASSERT_EQ(
+      xcodec::testing::run_command("ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "
+                                   "color=c=red:s=16x16:d=1 -frames:v 1 -f image2 " +
+                                       xcodec::testing::shell_quote(png),
+                                   &out),
+      0)
+      << out;
+  const std::string text = (dir.path() / "notes").string();
+  xcodec::testing::write_bytes(text, "a transcript\n");
+  // A playlist naming real audio: rejected by content before its demuxer could open the segment.
+  ASSERT_TRUE(xcodec::testing::ffmpeg_tone((dir.path() / "seg.wav").string(), 16000, 1.0,
+                                           "-c:a pcm_s16le", 1));
+  const std::string playlist = (dir.path() / "list.m3u8").string();
+  xcodec::testing::write_bytes(playlist,
+                               "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nseg.wav\n"
+                               "#EXT-X-ENDLIST\n");
+  for (const std::string& p : {png, text, playlist}) {
+    try {
+      read_audio(p);
+      ADD_FAILURE() << p << " decoded";
+    } catch (const NotAudioError& e) {
+      EXPECT_NE(std::string(e.what()).find("not audio"), std::string::npos) << e.what();
+    }
+  }
+  // An empty file holds no audio either; damaged audio is a plain IoError.
+  const std::string empty = (dir.path() / "empty.wav").string();
+  xcodec::testing::write_bytes(empty, "");
+  EXPECT_THROW(read_audio(empty), NotAudioError);
+  const std::string good = (dir.path() / "good.flac").string();
+  ASSERT_TRUE(xcodec::testing::ffmpeg_tone(good, 16000, 2.0, "-c:a flac", 1));
+  const std::string cut = (dir.path() / "cut.flac").string();
+  const std::string bytes = xcodec::testing::read_bytes(good);
+  xcodec::testing::write_bytes(cut, bytes.substr(0, bytes.size() / 3));
+  try {
+    read_audio(cut);
+    ADD_FAILURE() << "a truncated file decoded";
+  } catch (const NotAudioError& e) {
+    ADD_FAILURE() << "truncated audio is damaged audio, not 'not audio': " << e.what();
+  } catch (const IoError&) {
+  }
+  // A ':' in a relative name is not a protocol.
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir.path());
+  Audio t;
+  t.sample_rate = 16000;
+  t.samples = sine(16000, 0.2, 440.0, 0.3);
+  write_audio("12:30 take.wav", t);
+  EXPECT_EQ(read_audio("12:30 take.wav").samples.size(), 3200u);
+  fs::current_path(cwd);
 }
 
 TEST(AudioReader, ProbeReportsHeaderWithoutDecoding) {
