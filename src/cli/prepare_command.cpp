@@ -49,7 +49,10 @@ void add_prepare_command(CLI::App& root) {
     const data::PrepareResult r = data::prepare_dataset(*cfg);
     std::cout << std::fixed << std::setprecision(3) << "prepared " << cfg->dataset << ": "
               << r.usable() << " files, " << r.hours() << " h -> " << r.dataset_dir
-              << " (registered in " << cfg->output_dir << "/datasets.json)\n";
+              << " (registered in " << cfg->output_dir << "/datasets.json); " << r.found
+              << " input files: " << r.usable() << " converted, " << r.skipped.size()
+              << " skipped, " << r.ignored.size() << " ignored (listed in " << r.dataset_dir
+              << "/metadata.json)\n";
   });
 }
 

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "audio/audio_test_util.h"
 #include "support/test_support.h"
 #include "xcodec/audio/audio.h"
@@ -62,6 +64,9 @@ TEST(E2EPrepare, MixedCorpusWithBrokenFiles) {
   ASSERT_EQ(testing::run_command(cmd, &out), 0) << out;
   EXPECT_NE(out.find("prepared mix: 7 files"), std::string::npos) << out;
   EXPECT_NE(out.find("skipped 4"), std::string::npos) << out;
+  // notes.txt (not audio) and other/loop (a folder link) are ignored.
+  EXPECT_NE(out.find("13 input files: 7 converted, 4 skipped, 2 ignored"), std::string::npos)
+      << out;
   EXPECT_NE(out.find("not following directory symlink 'other/loop'"), std::string::npos) << out;
 
   const data::DatasetRegistry reg = data::DatasetRegistry::load(data.string());
@@ -109,6 +114,112 @@ TEST(E2EPrepare, MixedCorpusWithBrokenFiles) {
             1)
       << out;
   EXPECT_NE(out.find("no usable audio"), std::string::npos) << out;
+}
+
+// Issue 11: one run over every awkward input at once. Nothing stops it, every file is counted
+// in the printed summary and listed in metadata.json, and the registry ends up in the
+// documented layout although it started in the old wrapped one.
+TEST(E2EPrepare, AccountsForEveryInputFile) {
+  TempDir dir;
+  const fs::path in = dir.path() / "in";
+  const fs::path data = dir.path() / "data";
+  fs::create_directories(in / "d");
+  using testing::ffmpeg_tone;
+  const std::string long_name = std::string(240, 'L') + ".wav";  // 244 bytes
+  ASSERT_TRUE(ffmpeg_tone((in / long_name).string(), 16000, 0.3, "-c:a pcm_s16le", 1));
+  ASSERT_TRUE(ffmpeg_tone((in / "d/x.flac").string(), 16000, 0.3, "-c:a flac", 1));
+  ASSERT_TRUE(ffmpeg_tone((in / "d/x.oga").string(), 16000, 0.3, "-c:a libvorbis", 1));
+  ASSERT_TRUE(ffmpeg_tone((in / "ircam.sf").string(), 16000, 0.3, "-f ircam", 1));
+  ASSERT_TRUE(ffmpeg_tone((in / "noext").string(), 16000, 0.3, "-f aiff", 1));
+  ASSERT_TRUE(ffmpeg_tone((in / "dot.").string(), 16000, 0.3, "-f au", 1));
+  ASSERT_TRUE(ffmpeg_tone((in / ".hidden.wav").string(), 16000, 0.3, "-c:a pcm_s16le", 1));
+  ASSERT_TRUE(ffmpeg_tone((in / "caf\xE9.wav").string(), 16000, 0.3, "-c:a pcm_s16le", 1));
+  ASSERT_TRUE(ffmpeg_tone((in / "._x.wav").string(), 16000, 0.3, "-c:a pcm_s16le", 1));
+  // 24 valid bits in 32-bit containers (WAVE_FORMAT_EXTENSIBLE, PCM SubFormat), 0.3 s.
+  std::string ext = "RIFF" + std::string(4, '\0') + "WAVEfmt " + std::string("\x28\0\0\0", 4);
+  ext += std::string("\xFE\xFF\x01\x00\x80\x3E\x00\x00\x00\xFA\x00\x00\x04\x00\x20\x00", 16);
+  ext += std::string("\x16\x00\x18\x00\x04\x00\x00\x00", 8);
+  ext += std::string("\x01\x00\x00\x00\x00\x00\x10\x00\x80\x00\x00\xAA\x00\x38\x9B\x71", 16);
+  std::string samples;
+  for (int i = 0; i < 4800; ++i) {
+    const auto v =
+        static_cast<int32_t>(std::lround(0.5 * std::sin(2 * M_PI * 440 * i / 16000.0) * 8388607.0));
+    const uint32_t c = static_cast<uint32_t>(v) << 8;
+    for (int b = 0; b < 4; ++b) samples += static_cast<char>((c >> (8 * b)) & 0xff);
+  }
+  ext += "data" + std::string{static_cast<char>(samples.size() & 0xff),
+                              static_cast<char>((samples.size() >> 8) & 0xff), '\0', '\0'};
+  ext += samples;
+  const uint32_t riff = static_cast<uint32_t>(ext.size() - 8);
+  for (int b = 0; b < 4; ++b) ext[4 + b] = static_cast<char>((riff >> (8 * b)) & 0xff);
+  testing::write_bytes((in / "ext24.wav").string(), ext);
+  std::string out;
+  ASSERT_EQ(testing::run_command("ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "
+                                 "color=c=blue:s=8x8:d=1 -frames:v 1 -f image2 " +
+                                     shell_quote((in / "cover.png").string()),
+                                 &out),
+            0)
+      << out;
+  testing::write_bytes((in / "song.mid").string(),
+                       std::string("MThd\0\0\0\6\0\0\0\1\0\x60MTrk\0\0\0\4\0\xff\x2f\0", 26));
+  testing::write_bytes((in / ".DS_Store").string(), std::string("\0\0\0\1Bud1", 8));
+  testing::write_bytes((in / "broken.wav").string(), "");
+  // A registry in the old wrapped form, with another dataset.
+  fs::create_directories(data);
+  testing::write_bytes((data / "datasets.json").string(),
+                       R"({"format_version": 1, "datasets": {"old": {"path": "processed/old",
+                           "sample_rate": 16000, "audio_format": "wav"}}})");
+
+  const std::string cmd = shell_quote(testing::cli_path()) + " prepare --dataset odd --input-dir " +
+                          shell_quote(in.string()) + " --output-dir " + shell_quote(data.string()) +
+                          " --jobs 2 --progress none";
+  ASSERT_EQ(testing::run_command(cmd, &out), 0) << out;
+  // Converted: long name, x.flac, x.oga, ircam.sf, noext, dot., .hidden.wav, café, ext24 (9);
+  // skipped: broken.wav; ignored: ._x.wav, .DS_Store, cover.png, song.mid.
+  EXPECT_NE(out.find("prepared odd: 9 files"), std::string::npos) << out;
+  EXPECT_NE(out.find("14 input files: 9 converted, 1 skipped, 4 ignored"), std::string::npos)
+      << out;
+  const data::DatasetRegistry reg = data::DatasetRegistry::load(data.string());
+  EXPECT_EQ(reg.names(), (std::vector<std::string>{"odd", "old"}));
+  const nlohmann::json j =
+      nlohmann::json::parse(testing::read_bytes((data / "datasets.json").string()));
+  EXPECT_FALSE(j.contains("datasets")) << j.dump();
+  EXPECT_EQ(j.at("odd").at("stats").at("train_samples").get<int>() +
+                j.at("odd").at("stats").at("val_samples").get<int>() +
+                j.at("odd").at("stats").at("test_samples").get<int>(),
+            9);
+  const data::DatasetMetadata m = data::read_metadata(reg.metadata_path("odd"));
+  EXPECT_EQ(m.found, 14);
+  EXPECT_EQ(m.converted, 9);
+  ASSERT_EQ(m.skipped.size(), 1u);
+  EXPECT_EQ(m.skipped[0].path, "broken.wav");
+  std::vector<std::string> ignored;
+  for (const auto& x : m.ignored) ignored.push_back(x.path);
+  EXPECT_EQ(ignored, (std::vector<std::string>{".DS_Store", "._x.wav", "cover.png", "song.mid"}));
+  std::vector<std::string> renamed;
+  for (const auto& x : m.renamed) renamed.push_back(x.path + " -> " + x.output);
+  ASSERT_EQ(renamed.size(), 3u);
+  EXPECT_EQ(renamed[1], "caf\xE9.wav -> caf%E9.wav");
+  EXPECT_EQ(renamed[2], "d/x.oga -> d/x.oga.wav");
+  EXPECT_EQ(m.renamed[0].path, long_name);
+  EXPECT_LE(m.renamed[0].output.size(), 200u);
+  // Every listed output is there and is 0.3 s of mono 16 kHz audio (the 24-in-32 file too).
+  for (const auto split : {data::Split::kTrain, data::Split::kVal, data::Split::kTest}) {
+    for (const auto& e : data::read_split_tsv(reg.split_path("odd", split))) {
+      const fs::path p = fs::path(reg.audio_dir("odd")) / e.relative_path;
+      const audio::Audio a = audio::read_audio(p.string());
+      EXPECT_NEAR(a.duration_s(), 0.3, 0.04) << p;
+      EXPECT_GT(
+          testing::tone_amplitude(a.samples, 16000, e.relative_path == "ext24.wav" ? 440 : 1000),
+          0.4)
+          << p;
+    }
+  }
+  // A re-run converts nothing and counts the same.
+  ASSERT_EQ(testing::run_command(cmd, &out), 0) << out;
+  EXPECT_NE(out.find("converted 0, unchanged 9, skipped 1, ignored 4 (of 14 input files)"),
+            std::string::npos)
+      << out;
 }
 
 TEST(E2EPrepare, ConcurrentRunsOnDifferentDatasetsAllRegister) {

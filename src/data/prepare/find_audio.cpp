@@ -7,14 +7,47 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <set>
 
-#include "xcodec/audio/audio_extensions.h"
 #include "xcodec/core/error.h"
 
 namespace xcodec::data {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+const char* file_type_name(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+void sort_by_path(std::vector<SkippedFile>* v) {
+  std::sort(v->begin(), v->end(),
+            [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
+}
+
+}  // namespace
+
+std::string junk_reason(const std::string& name, bool is_dir) {
+  if (is_dir) {
+    if (name == "__MACOSX") return "macOS archive metadata folder (not searched)";
+    if (!name.empty() && name.front() == '.') return "hidden folder (not searched)";
+    return "";
+  }
+  if (name.rfind("._", 0) == 0) return "AppleDouble metadata file (macOS resource fork)";
+  const std::string l = lower(name);
+  if (l == ".ds_store") return "macOS folder metadata (.DS_Store)";
+  if (l == "thumbs.db" || l == "desktop.ini") return "Windows folder metadata (" + name + ")";
+  return "";
+}
 
 FoundFiles find_audio_files(const std::string& root, const std::string& exclude_dir) {
   std::error_code ec;
@@ -28,53 +61,61 @@ FoundFiles find_audio_files(const std::string& root, const std::string& exclude_
   while (!stack.empty()) {
     const fs::path dir = stack.back();
     stack.pop_back();
+    const std::string dir_rel =
+        dir == root_path ? "" : dir.lexically_relative(root_path).generic_string() + "/";
     fs::directory_iterator it(dir, fs::directory_options::none, ec);
     if (ec) {
-      found.unreadable.push_back({dir.lexically_relative(root_path).generic_string() + "/",
-                                  "cannot read folder: " + ec.message()});
+      found.unreadable.push_back({dir_rel, "cannot read folder: " + ec.message()});
       continue;
     }
     for (; it != fs::directory_iterator(); it.increment(ec)) {
       if (ec) {
-        found.unreadable.push_back({dir.lexically_relative(root_path).generic_string() + "/",
-                                    "error while listing folder: " + ec.message()});
+        found.unreadable.push_back({dir_rel, "error while listing folder: " + ec.message()});
         break;
       }
       const fs::path p = it->path();
       const std::string name = p.filename().string();
-      if (!name.empty() && name.front() == '.') {
-        ++found.ignored;
+      const std::string rel = dir_rel + name;
+      // symlink_status() describes the entry itself; ::stat() follows a link to its target.
+      const bool is_link = fs::is_symlink(it->symlink_status(ec));
+      struct stat sb {};
+      if (::stat(p.c_str(), &sb) != 0) {
+        const int err = errno;
+        if (is_link && err == ELOOP) {
+          found.ignored.push_back({rel, "symlink loop"});
+        } else if (is_link && err == ENOENT) {
+          found.ignored.push_back({rel, "broken symlink"});
+        } else {
+          found.unreadable.push_back({rel, std::string("cannot stat: ") + std::strerror(err)});
+        }
         continue;
       }
-      const std::string rel = p.lexically_relative(root_path).generic_string();
-      const bool is_link = it->is_symlink(ec);
-      // status() follows links; symlink_status() does not. A link's own type decides whether
-      // we descend: never into a linked folder.
-      const fs::file_status st = it->status(ec);
-      if (is_link && fs::is_directory(st)) {
-        found.dir_symlinks.push_back(rel);
-        continue;
-      }
-      if (fs::is_directory(st)) {
-        if (!exclude.empty() && fs::weakly_canonical(p, ec) == exclude) continue;
+      if (S_ISDIR(sb.st_mode)) {
+        if (is_link) {
+          // Never into a linked folder, so a link loop cannot trap the walk.
+          found.dir_symlinks.push_back(rel);
+          found.ignored.push_back({rel + "/", "symlink to a folder (not followed)"});
+          continue;
+        }
+        const std::string junk = junk_reason(name, true);
+        if (!junk.empty()) {
+          found.ignored.push_back({rel + "/", junk});
+          continue;
+        }
+        if (!exclude.empty() && fs::weakly_canonical(p, ec) == exclude) {
+          found.ignored.push_back({rel + "/", "the output folder (not searched)"});
+          continue;
+        }
         stack.push_back(p);
         continue;
       }
-      if (!audio::has_audio_extension(name)) {
-        ++found.ignored;
-        continue;
-      }
-      if (is_link && !fs::exists(st)) {
-        found.unreadable.push_back({rel, "broken symlink"});
-        continue;
-      }
-      struct stat sb {};
-      if (::stat(p.c_str(), &sb) != 0) {
-        found.unreadable.push_back({rel, std::string("cannot stat: ") + std::strerror(errno)});
+      const std::string junk = junk_reason(name, false);
+      if (!junk.empty()) {
+        found.ignored.push_back({rel, junk});
         continue;
       }
       if (!S_ISREG(sb.st_mode)) {
-        found.unreadable.push_back({rel, "not a regular file"});
+        found.ignored.push_back({rel, file_type_name(sb.st_mode)});
         continue;
       }
       SourceFile f;
@@ -87,8 +128,8 @@ FoundFiles find_audio_files(const std::string& root, const std::string& exclude_
   std::sort(found.files.begin(), found.files.end(), [](const SourceFile& a, const SourceFile& b) {
     return a.relative_path < b.relative_path;
   });
-  std::sort(found.unreadable.begin(), found.unreadable.end(),
-            [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
+  sort_by_path(&found.unreadable);
+  sort_by_path(&found.ignored);
   std::sort(found.dir_symlinks.begin(), found.dir_symlinks.end());
   return found;
 }

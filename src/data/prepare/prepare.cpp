@@ -1,34 +1,29 @@
 #include "xcodec/data/prepare/prepare.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <csignal>
-#include <cstring>
 #include <ctime>
 #include <exception>
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <new>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include "data/prepare/convert_file.h"
 #include "data/prepare/prepare_state.h"
 #include "data/prepare/progress.h"
+#include "data/prepare/run_guards.h"
 #include "xcodec/audio/audio.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
 #include "xcodec/core/version.h"
 #include "xcodec/data/prepare/find_audio.h"
+#include "xcodec/data/prepare/output_names.h"
 #include "xcodec/data/prepare/split_rule.h"
 #include "xcodec/data/registry/registry.h"
 
@@ -70,59 +65,6 @@ void PrepareConfig::validate() const {
 
 namespace {
 
-std::atomic<bool> g_stop_requested{false};
-
-extern "C" void on_stop_signal(int) { g_stop_requested.store(true); }
-
-// Installs SIGINT/SIGTERM handlers for the lifetime of the object (a second signal kills the
-// process as usual: SA_RESETHAND) and restores the previous ones.
-class SignalGuard {
- public:
-  explicit SignalGuard(bool enabled) : enabled_(enabled) {
-    g_stop_requested.store(false);
-    if (!enabled_) return;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~SignalGuard() {
-    if (!enabled_) return;
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  bool enabled_;
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
-
-// Exclusive, non-blocking lock on processed/NAME/.prepare.lock: two runs writing the same
-// dataset at once would race on its files.
-class DatasetLock {
- public:
-  explicit DatasetLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw IoError("cannot open lock file '" + path + "': " + std::strerror(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      throw IoError("another `xcodec prepare` is writing this dataset (lock '" + path + "' held)");
-    }
-  }
-  ~DatasetLock() {
-    ::flock(fd_, LOCK_UN);
-    ::close(fd_);
-  }
-  DatasetLock(const DatasetLock&) = delete;
-  DatasetLock& operator=(const DatasetLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
-
 std::string now_iso8601() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -130,36 +72,6 @@ std::string now_iso8601() {
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-// The reader's messages start with "'<path>': "; in lists keyed by path that is redundant.
-std::string strip_path_prefix(const std::string& message, const std::string& path) {
-  const std::string prefix = "'" + path + "': ";
-  if (message.rfind(prefix, 0) == 0) return message.substr(prefix.size());
-  return message;
-}
-
-std::string fmt_seconds(double s) {
-  std::ostringstream os;
-  os.setf(std::ios::fixed);
-  os.precision(2);
-  os << s;
-  return os.str();
-}
-
-// Why a decoded file of `num_samples` is outside the duration limits ("" when inside).
-std::string duration_reject_reason(int64_t num_samples, const PrepareConfig& c) {
-  const double seconds = static_cast<double>(num_samples) / c.sample_rate;
-  if (num_samples == 0) return "no audio samples";
-  if (c.min_seconds > 0 && seconds < c.min_seconds) {
-    return "too short (" + fmt_seconds(seconds) + " s < --min-seconds " +
-           fmt_seconds(c.min_seconds) + ")";
-  }
-  if (c.max_seconds > 0 && seconds > c.max_seconds) {
-    return "too long (" + fmt_seconds(seconds) + " s > --max-seconds " +
-           fmt_seconds(c.max_seconds) + ")";
-  }
-  return "";
 }
 
 // Removes temporary files (`<name>.tmp.<pid>.<n>`) an interrupted run may have left.
@@ -174,6 +86,21 @@ void remove_stale_temporaries(const fs::path& dir) {
   }
 }
 
+// The plain output path of a source: its relative path with the stem's extension replaced, no
+// escaping (the name a user expects; anything else is listed as renamed).
+std::string plain_output_path(const std::string& source, const std::string& ext) {
+  const size_t slash = source.rfind('/');
+  const size_t start = slash == std::string::npos ? 0 : slash + 1;
+  return source.substr(0, start) + file_stem(source.substr(start)) + ext;
+}
+
+// Only ever delete inside audio/, whatever a damaged state file says.
+bool safe_relative(const std::string& rel) {
+  const fs::path p(rel);
+  return !p.empty() && !p.is_absolute() &&
+         std::none_of(p.begin(), p.end(), [](const fs::path& c) { return c == ".."; });
+}
+
 struct Candidate {
   SourceFile source;
   std::string output;  // relative to audio/
@@ -183,6 +110,42 @@ struct Candidate {
 struct Task {
   size_t candidate = 0;  // index into candidates
 };
+
+// The summary of a run: one line with the counts, then the first skipped files.
+void log_summary(const std::string& dataset, const PrepareResult& r, const std::string& meta_path) {
+  std::ostringstream summary;
+  summary.setf(std::ios::fixed);
+  summary.precision(3);
+  summary << "[data] " << dataset << ": " << r.usable() << " files, " << r.hours() << " h (train "
+          << r.splits[0].files << ", val " << r.splits[1].files << ", test " << r.splits[2].files
+          << "); converted " << r.converted << ", unchanged " << r.unchanged << ", skipped "
+          << r.skipped.size() << ", ignored " << r.ignored.size() << " (of " << r.found
+          << " input files) in " << r.wall_s << " s";
+  if (r.converted_hours > 0) {
+    summary << " (" << r.converted_hours / (std::max(r.wall_s, 1e-3) / 60.0) << " h audio/min)";
+  }
+  XCODEC_LOG_INFO(summary.str());
+  if (r.removed_stale > 0) {
+    XCODEC_LOG_INFO("[data] removed " << r.removed_stale << " outputs whose source files are gone");
+  }
+  if (!r.renamed.empty()) {
+    XCODEC_LOG_INFO("[data] " << r.renamed.size()
+                              << " outputs have names other than their source's (escaped, "
+                                 "shortened or disambiguated; listed in "
+                              << meta_path << ")");
+  }
+  if (!r.skipped.empty()) {
+    constexpr size_t kShown = 20;
+    XCODEC_LOG_WARN("[data] skipped " << r.skipped.size() << " files (all listed in " << meta_path
+                                      << "):");
+    for (size_t i = 0; i < std::min(kShown, r.skipped.size()); ++i) {
+      XCODEC_LOG_WARN("[data]   " << r.skipped[i].path << ": " << r.skipped[i].reason);
+    }
+    if (r.skipped.size() > kShown) {
+      XCODEC_LOG_WARN("[data]   ... and " << r.skipped.size() - kShown << " more");
+    }
+  }
+}
 
 }  // namespace
 
@@ -203,44 +166,23 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   const fs::path audio_dir = dataset_dir / "audio";
   fs::create_directories(audio_dir, ec);
   if (ec) throw IoError("cannot create '" + audio_dir.string() + "': " + ec.message());
-  const DatasetLock dataset_lock((dataset_dir / ".prepare.lock").string());
-  const SignalGuard signals(config.handle_signals);
+  const detail::DatasetLock dataset_lock((dataset_dir / ".prepare.lock").string());
+  const detail::SignalGuard signals(config.handle_signals);
   remove_stale_temporaries(dataset_dir);
 
   PrepareResult result;
   result.dataset_dir = dataset_dir.string();
 
-  // ---- 1. Find sources; decide split and output name of each ----------------------------------
+  // ---- 1. Find sources ------------------------------------------------------------------------
   FoundFiles found =
       find_audio_files(input.string(), fs::absolute(data_dir / "processed", ec).string());
   for (const auto& link : found.dir_symlinks) {
     XCODEC_LOG_WARN("[data] not following directory symlink '" << link << "'");
   }
-  result.found = static_cast<int64_t>(found.files.size());
-  result.ignored = found.ignored;
-  std::vector<SkippedFile> skipped = found.unreadable;
+  std::vector<SkippedFile> skipped = std::move(found.unreadable);
+  std::vector<SkippedFile> ignored = std::move(found.ignored);
 
-  std::vector<Candidate> candidates;
-  std::map<std::string, std::string> output_owner;  // output rel path -> source rel path
-  for (auto& f : found.files) {
-    if (f.relative_path.find_first_of("\t\n\r") != std::string::npos) {
-      skipped.push_back({f.relative_path, "file name contains a tab or newline"});
-      continue;
-    }
-    Candidate c;
-    c.output = fs::path(f.relative_path).replace_extension(out_ext).generic_string();
-    const auto [it, inserted] = output_owner.emplace(c.output, f.relative_path);
-    if (!inserted) {
-      skipped.push_back({f.relative_path, "same output name '" + c.output + "' as '" + it->second +
-                                              "' (rename one of them)"});
-      continue;
-    }
-    c.split = assign_split(f.relative_path, config.val_fraction, config.test_fraction);
-    c.source = std::move(f);
-    candidates.push_back(std::move(c));
-  }
-
-  // ---- 2. Compare with the previous run's state -----------------------------------------------
+  // ---- 2. Previous run's state; output name and split of each source --------------------------
   const std::string state_path = (dataset_dir / ".prepare-state.tsv").string();
   const std::string fingerprint = detail::state_fingerprint(config.sample_rate, format_name);
   std::string old_fingerprint;
@@ -249,6 +191,31 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   if (!old_state.empty() && !reuse_allowed) {
     XCODEC_LOG_INFO("[data] sample rate or format changed since the last run ("
                     << old_fingerprint << "); converting everything again");
+  }
+  std::vector<std::string> source_paths;
+  std::vector<std::string> previous;
+  for (const auto& f : found.files) {
+    source_paths.push_back(f.relative_path);
+    const auto it = reuse_allowed ? old_state.find(f.relative_path) : old_state.end();
+    previous.push_back(it != old_state.end() && it->second.status == "ok" ? it->second.detail : "");
+  }
+  const std::vector<std::string> outputs = assign_output_names(
+      source_paths, previous, out_ext, detail::max_output_name_bytes(audio_dir));
+  std::vector<Candidate> candidates(found.files.size());
+  std::set<std::string> assigned(outputs.begin(), outputs.end());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    candidates[i].source = std::move(found.files[i]);
+    candidates[i].output = outputs[i];
+    candidates[i].split =
+        assign_split(candidates[i].source.relative_path, config.val_fraction, config.test_fraction);
+  }
+  // Earlier outputs that no source has now are removed before converting: one may sit where a
+  // new output or its folder goes.
+  for (const auto& [rel, row] : old_state) {
+    if (row.status == "ok" && assigned.count(row.detail) == 0 && safe_relative(row.detail) &&
+        fs::remove(audio_dir / row.detail, ec)) {
+      ++result.removed_stale;
+    }
   }
 
   std::vector<detail::StateRow> rows(candidates.size());
@@ -262,8 +229,9 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
       const detail::StateRow& old = it->second;
       const bool output_present = old.status == "ok" && old.detail == c.output &&
                                   fs::is_regular_file(audio_dir / c.output, ec);
-      const bool now_in_range = duration_reject_reason(old.num_samples, config).empty();
-      if (output_present || old.status == "bad" || (old.status == "filtered" && !now_in_range)) {
+      const bool now_in_range = detail::duration_reject_reason(old.num_samples, config).empty();
+      if (output_present || old.status == "bad" || old.status == "ignored" ||
+          (old.status == "filtered" && !now_in_range)) {
         rows[i] = old;
         have_row[i] = true;
         continue;
@@ -272,7 +240,9 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
     tasks.push_back({i});
   }
   for (size_t i = 0; i < candidates.size(); ++i) {
-    if (have_row[i] && rows[i].status != "bad") ++result.unchanged;
+    if (have_row[i] && (rows[i].status == "ok" || rows[i].status == "filtered")) {
+      ++result.unchanged;
+    }
   }
 
   // ---- 3. Convert (worker threads), checkpointing the state -----------------------------------
@@ -292,55 +262,35 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   read_options.target_rate = config.sample_rate;
   read_options.time_limit_s = config.file_time_limit_s;
   if (!tasks.empty()) {
-    XCODEC_LOG_INFO("[data] converting " << tasks.size() << " files with " << jobs << " threads ("
-                                         << result.unchanged << " unchanged)");
+    XCODEC_LOG_INFO("[data] examining " << tasks.size() << " files with " << jobs << " threads ("
+                                        << result.unchanged << " unchanged)");
   }
 
   auto worker = [&]() {
-    while (!fatal.load() && !g_stop_requested.load()) {
+    while (!fatal.load() && !detail::stop_requested()) {
       const size_t t = next_task.fetch_add(1);
       if (t >= tasks.size()) return;
       const size_t i = tasks[t].candidate;
-      const Candidate& c = candidates[i];
-      const std::string src = (input / c.source.relative_path).string();
       detail::StateRow row;
-      row.size = c.source.size;
-      row.mtime_ns = c.source.mtime_ns;
+      row.size = candidates[i].source.size;
+      row.mtime_ns = candidates[i].source.mtime_ns;
       double seconds = 0.0;
       try {
-        audio::Audio a = audio::read_audio(src, read_options);
-        row.num_samples = static_cast<int64_t>(a.samples.size());
-        seconds = a.duration_s();
-        const std::string why = duration_reject_reason(row.num_samples, config);
-        if (!why.empty()) {
-          row.status = "filtered";
-        } else {
-          const fs::path out = audio_dir / c.output;
-          std::error_code dir_ec;
-          fs::create_directories(out.parent_path(), dir_ec);
-          try {
-            if (dir_ec) throw IoError("cannot create '" + out.parent_path().string() + "'");
-            audio::write_audio(out.string(), a, out_format);
-          } catch (...) {
-            // A failed write is our problem (disk full, permissions), not the file's: stop.
-            std::lock_guard<std::mutex> lock(rows_mu);
-            if (!fatal_error) fatal_error = std::current_exception();
-            fatal.store(true);
-            return;
-          }
-          row.status = "ok";
-          row.detail = c.output;
-          converted_ms.fetch_add(static_cast<int64_t>(seconds * 1000.0));
-        }
-      } catch (const Error& e) {
-        row.status = "bad";
-        row.detail = strip_path_prefix(e.what(), src);
-      } catch (const std::bad_alloc&) {
-        row.status = "bad";
-        row.detail = "out of memory while decoding";
+        row = detail::convert_file(input, audio_dir, candidates[i].source, candidates[i].output,
+                                   config, read_options, out_format, &seconds);
+        if (row.status == "ok") converted_ms.fetch_add(static_cast<int64_t>(seconds * 1000.0));
+      } catch (const detail::WriteFailed& w) {
+        std::lock_guard<std::mutex> lock(rows_mu);
+        if (!fatal_error) fatal_error = w.error;
+        fatal.store(true);
+        return;
       } catch (const std::exception& e) {
+        // Whatever else goes wrong with one file stays with that file.
         row.status = "bad";
         row.detail = std::string("unexpected error: ") + e.what();
+      } catch (...) {
+        row.status = "bad";
+        row.detail = "unexpected error";
       }
       {
         std::lock_guard<std::mutex> lock(rows_mu);
@@ -370,7 +320,7 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
       for (int j = 0; j < jobs; ++j) threads.emplace_back(worker);
     }
     auto last_checkpoint = std::chrono::steady_clock::now();
-    while (next_task.load() < tasks.size() && !fatal.load() && !g_stop_requested.load()) {
+    while (next_task.load() < tasks.size() && !fatal.load() && !detail::stop_requested()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       if (std::chrono::steady_clock::now() - last_checkpoint > std::chrono::seconds(30)) {
         checkpoint();
@@ -380,13 +330,12 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
     for (auto& t : threads) t.join();
   }
   progress.finish();
-  if (fatal_error || g_stop_requested.load()) {
+  if (fatal_error || detail::stop_requested()) {
     checkpoint();
     if (fatal_error) std::rethrow_exception(fatal_error);
     throw Interrupted("prepare of '" + config.dataset +
                       "' interrupted; run the same command again to resume");
   }
-  result.converted = 0;
   for (const Task& t : tasks) {
     if (rows[t.candidate].status == "ok") ++result.converted;
   }
@@ -404,29 +353,44 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
       skipped.push_back({c.source.relative_path, row.detail});
       continue;
     }
+    if (row.status == "ignored") {
+      ignored.push_back({c.source.relative_path, row.detail});
+      continue;
+    }
     if (row.status == "ok") live_outputs.insert(row.detail);
-    const std::string why = duration_reject_reason(row.num_samples, config);
+    const std::string why = detail::duration_reject_reason(row.num_samples, config);
     if (!why.empty()) {
       skipped.push_back({c.source.relative_path, why});
       continue;
     }
     lists[static_cast<int>(c.split)].push_back({c.output, row.num_samples});
+    if (c.output != plain_output_path(c.source.relative_path, out_ext)) {
+      result.renamed.push_back({c.source.relative_path, c.output});
+    }
   }
-  // Outputs we wrote in an earlier run whose source is gone (or renamed, or now bad).
+  // Outputs we wrote in an earlier run whose source is gone, renamed or now unusable.
   for (const auto& [rel, row] : old_state) {
-    if (row.status != "ok" || live_outputs.count(row.detail) != 0) continue;
-    // Only ever delete inside audio/, whatever a damaged state file says.
-    const fs::path rel_out(row.detail);
-    if (rel_out.empty() || rel_out.is_absolute() ||
-        std::any_of(rel_out.begin(), rel_out.end(), [](const fs::path& c) { return c == ".."; })) {
+    if (row.status != "ok" || live_outputs.count(row.detail) != 0 || !safe_relative(row.detail)) {
       continue;
     }
-    const fs::path stale = audio_dir / row.detail;
-    if (fs::remove(stale, ec)) ++result.removed_stale;
+    if (fs::remove(audio_dir / row.detail, ec)) ++result.removed_stale;
   }
-  std::sort(skipped.begin(), skipped.end(),
-            [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
+  const auto by_path = [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; };
+  std::sort(skipped.begin(), skipped.end(), by_path);
+  std::sort(ignored.begin(), ignored.end(), by_path);
   result.skipped = skipped;
+  result.ignored = ignored;
+  for (int s = 0; s < kNumSplits; ++s) {
+    // Sorted by output path (a renamed output need not sort like its source).
+    std::sort(lists[s].begin(), lists[s].end(), [](const SplitEntry& a, const SplitEntry& b) {
+      return a.relative_path < b.relative_path;
+    });
+    SplitSummary& sum = result.splits[s];
+    for (const auto& e : lists[s]) sum.samples += e.num_samples;
+    sum.files = static_cast<int64_t>(lists[s].size());
+    sum.hours = static_cast<double>(sum.samples) / config.sample_rate / 3600.0;
+  }
+  result.found = result.usable() + static_cast<int64_t>(skipped.size() + ignored.size());
 
   DatasetMetadata meta;
   const std::string meta_path = (dataset_dir / "metadata.json").string();
@@ -438,6 +402,7 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
       // An unreadable old metadata.json is simply replaced.
     }
   }
+  meta.format_version = 2;
   meta.name = config.dataset;
   meta.sample_rate = config.sample_rate;
   meta.audio_format = format_name;
@@ -449,51 +414,24 @@ PrepareResult prepare_dataset(const PrepareConfig& config) {
   meta.min_seconds = config.min_seconds;
   meta.max_seconds = config.max_seconds;
   for (int s = 0; s < kNumSplits; ++s) {
-    SplitSummary& sum = result.splits[s];
-    for (const auto& e : lists[s]) sum.samples += e.num_samples;
-    sum.files = static_cast<int64_t>(lists[s].size());
-    sum.hours = static_cast<double>(sum.samples) / config.sample_rate / 3600.0;
     write_split_tsv((dataset_dir / split_file_name(static_cast<Split>(s))).string(), lists[s]);
   }
   meta.splits = result.splits;
+  meta.found = result.found;
+  meta.converted = result.usable();
   meta.skipped = skipped;
+  meta.ignored = ignored;
+  meta.renamed = result.renamed;
   write_metadata(meta_path, meta);
   detail::write_state(state_path, fingerprint, new_state);
 
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::ostringstream summary;
-  summary.setf(std::ios::fixed);
-  summary.precision(3);
-  summary << "[data] " << config.dataset << ": " << result.usable() << " files, " << result.hours()
-          << " h (train " << result.splits[0].files << ", val " << result.splits[1].files
-          << ", test " << result.splits[2].files << "); converted " << result.converted
-          << ", unchanged " << result.unchanged << ", skipped " << result.skipped.size()
-          << ", ignored " << result.ignored << " in " << result.wall_s << " s";
-  if (result.converted_hours > 0) {
-    summary << " (" << result.converted_hours / (std::max(result.wall_s, 1e-3) / 60.0)
-            << " h audio/min)";
-  }
-  XCODEC_LOG_INFO(summary.str());
-  if (result.removed_stale > 0) {
-    XCODEC_LOG_INFO("[data] removed " << result.removed_stale
-                                      << " outputs whose source files are gone");
-  }
-  if (!result.skipped.empty()) {
-    constexpr size_t kShown = 20;
-    XCODEC_LOG_WARN("[data] skipped " << result.skipped.size() << " files (all listed in "
-                                      << meta_path << "):");
-    for (size_t i = 0; i < std::min(kShown, result.skipped.size()); ++i) {
-      XCODEC_LOG_WARN("[data]   " << result.skipped[i].path << ": " << result.skipped[i].reason);
-    }
-    if (result.skipped.size() > kShown) {
-      XCODEC_LOG_WARN("[data]   ... and " << result.skipped.size() - kShown << " more");
-    }
-  }
+  log_summary(config.dataset, result, meta_path);
 
   if (result.usable() == 0) {
     throw IoError("no usable audio in '" + input.string() + "' (" + std::to_string(result.found) +
-                  " audio files found, " + std::to_string(result.skipped.size()) +
-                  " skipped; see " + meta_path + ")");
+                  " input files: " + std::to_string(result.skipped.size()) + " skipped, " +
+                  std::to_string(result.ignored.size()) + " ignored; see " + meta_path + ")");
   }
   DatasetEntry entry;
   entry.name = config.dataset;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <vector>
 
+#include "xcodec/data/registry/name_escape.h"
 #include "xcodec/io/atomic_file.h"
 
 namespace xcodec::data::detail {
@@ -64,9 +65,11 @@ StateMap read_state(const std::string& path, std::string* fingerprint) {
       continue;
     }
     r.status = f[3];
-    if (r.status != "ok" && r.status != "filtered" && r.status != "bad") continue;
+    if (r.status != "ok" && r.status != "filtered" && r.status != "bad" && r.status != "ignored") {
+      continue;
+    }
     r.detail = f[5];
-    rows[f[0]] = std::move(r);
+    rows[unescape_name(f[0])] = std::move(r);
   }
   return rows;
 }
@@ -74,8 +77,8 @@ StateMap read_state(const std::string& path, std::string* fingerprint) {
 void write_state(const std::string& path, const std::string& fingerprint, const StateMap& rows) {
   std::string out = kHeader + fingerprint + "\n";
   for (const auto& [rel, r] : rows) {
-    out += rel + "\t" + std::to_string(r.size) + "\t" + std::to_string(r.mtime_ns) + "\t" +
-           r.status + "\t" + std::to_string(r.num_samples) + "\t" + clean(r.detail) + "\n";
+    out += escape_name(rel) + "\t" + std::to_string(r.size) + "\t" + std::to_string(r.mtime_ns) +
+           "\t" + r.status + "\t" + std::to_string(r.num_samples) + "\t" + clean(r.detail) + "\n";
   }
   io::write_file_atomic(path, out);
 }

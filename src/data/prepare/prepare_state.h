@@ -2,10 +2,12 @@
 // Private: processed/NAME/.prepare-state.tsv, the memory of earlier prepare runs.
 //
 //   # xcodec-prepare-state v1<TAB>sample_rate=16000<TAB>format=wav
-//   <source rel path>\t<size>\t<mtime_ns>\t<status>\t<num_samples>\t<detail>
+//   <source rel path, escaped>\t<size>\t<mtime_ns>\t<status>\t<num_samples>\t<detail>
 //
 // status: "ok" (output written; detail = output path under audio/), "filtered" (decoded fine but
-// outside --min/--max-seconds, nothing written; detail empty), "bad" (unusable; detail = reason).
+// outside --min/--max-seconds, nothing written; detail empty), "bad" (unusable audio; detail =
+// reason), "ignored" (not audio; detail = reason). The source path is escaped with escape_name
+// (a tab or newline in a name cannot break a row); in memory the map is keyed by the raw path.
 // A run whose sample rate or format differs from the header's ignores the rows for reuse.
 #include <cstdint>
 #include <map>
@@ -16,9 +18,9 @@ namespace xcodec::data::detail {
 struct StateRow {
   int64_t size = 0;         // bytes of the source when it was processed
   int64_t mtime_ns = 0;     // source modification time when it was processed
-  std::string status;       // "ok", "filtered" or "bad"
+  std::string status;       // "ok", "filtered", "bad" or "ignored"
   int64_t num_samples = 0;  // processed length in samples (ok / filtered)
-  std::string detail;       // output path (ok) or reason (bad)
+  std::string detail;       // output path (ok) or reason (bad, ignored)
 };
 
 using StateMap = std::map<std::string, StateRow>;

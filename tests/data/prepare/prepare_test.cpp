@@ -67,22 +67,42 @@ TEST(FindAudioFiles, WalksWithoutFollowingDirectoryLinks) {
   tone(in / "top.flac", 8000, 0.2, audio::kFlac16);
   xcodec::testing::write_bytes((in / "notes.txt").string(), "text");
   xcodec::testing::write_bytes((in / ".hidden.wav").string(), "x");
+  xcodec::testing::write_bytes((in / "._top.flac").string(), "apple double");
+  xcodec::testing::write_bytes((in / ".DS_Store").string(), "finder");
+  fs::create_directories(in / ".git" / "objects");
+  xcodec::testing::write_bytes((in / ".git" / "objects" / "x.wav").string(), "x");
+  fs::create_directories(in / "__MACOSX");
   fs::create_directory_symlink(in, in / "a" / "loop");        // a loop back to the root
   fs::create_symlink(in / "top.flac", in / "link.flac");      // file links are followed
   fs::create_symlink(in / "missing.wav", in / "broken.wav");  // dangling
+  fs::create_symlink(in / "self.wav", in / "self.wav");       // a link to itself
   const FoundFiles found = find_audio_files(in.string());
   std::vector<std::string> rel;
   for (const auto& f : found.files) rel.push_back(f.relative_path);
-  EXPECT_EQ(rel, (std::vector<std::string>{"a/b/deep.wav", "link.flac", "top.flac"}));
+  // Names do not decide what is audio: every regular file is a candidate.
+  EXPECT_EQ(rel, (std::vector<std::string>{".hidden.wav", "a/b/deep.wav", "link.flac", "notes.txt",
+                                           "top.flac"}));
   EXPECT_EQ(found.dir_symlinks, (std::vector<std::string>{"a/loop"}));
-  ASSERT_EQ(found.unreadable.size(), 1u);
-  EXPECT_EQ(found.unreadable[0].path, "broken.wav");
-  EXPECT_EQ(found.ignored, 2);  // notes.txt, .hidden.wav
-  EXPECT_GT(found.files[0].size, 44);
-  EXPECT_GT(found.files[0].mtime_ns, 0);
+  EXPECT_TRUE(found.unreadable.empty());
+  std::vector<std::string> ignored;
+  for (const auto& f : found.ignored) ignored.push_back(f.path + ": " + f.reason);
+  EXPECT_EQ(ignored, (std::vector<std::string>{
+                         ".DS_Store: macOS folder metadata (.DS_Store)",
+                         "._top.flac: AppleDouble metadata file (macOS resource fork)",
+                         ".git/: hidden folder (not searched)",
+                         "__MACOSX/: macOS archive metadata folder (not searched)",
+                         "a/loop/: symlink to a folder (not followed)",
+                         "broken.wav: broken symlink",
+                         "self.wav: symlink loop",
+                     }));
+  EXPECT_GT(found.files[1].size, 44);
+  EXPECT_GT(found.files[1].mtime_ns, 0);
   EXPECT_THROW(find_audio_files((dir.path() / "nope").string()), IoError);
   EXPECT_TRUE(audio::has_audio_extension("X.FLAC"));
   EXPECT_FALSE(audio::has_audio_extension("wav"));
+  EXPECT_EQ(junk_reason("Thumbs.db", false), "Windows folder metadata (Thumbs.db)");
+  EXPECT_EQ(junk_reason(".hidden.wav", false), "");
+  EXPECT_EQ(junk_reason("._x.wav", false), "AppleDouble metadata file (macOS resource fork)");
 }
 
 TEST(PrepareDataset, ConvertsSplitsAndRegisters) {
@@ -94,38 +114,39 @@ TEST(PrepareDataset, ConvertsSplitsAndRegisters) {
   tone(in / "misc" / "d.wav", 16000, 0.3);       // hash rule (fractions 0 -> train)
   tone(in / "misc" / "short.wav", 16000, 0.05);  // under --min-seconds
   tone(in / "misc" / "dup.wav", 16000, 0.3);
-  tone(in / "misc" / "dup.flac", 16000, 0.3, audio::kFlac16);  // same output name
+  tone(in / "misc" / "dup.flac", 16000, 0.3, audio::kFlac16);  // same stem: both kept
   xcodec::testing::write_bytes((in / "misc" / "empty.wav").string(), "");
   xcodec::testing::write_bytes((in / "misc" / "readme.txt").string(), "hello");
   const PrepareConfig cfg = config_for(dir);
   const PrepareResult r = prepare_dataset(cfg);
 
-  EXPECT_EQ(r.found, 8);
-  EXPECT_EQ(r.converted, 5);  // a, b, c, d, dup.flac
+  EXPECT_EQ(r.found, 9);      // every input file is accounted for ...
+  EXPECT_EQ(r.converted, 6);  // a, b, c, d, dup.flac, dup.wav
   EXPECT_EQ(r.unchanged, 0);
-  EXPECT_EQ(r.ignored, 1);
-  EXPECT_EQ(r.splits[0].files, 3);  // a, d, dup
+  EXPECT_EQ(r.found, r.usable() + static_cast<int64_t>(r.skipped.size() + r.ignored.size()));
+  ASSERT_EQ(r.ignored.size(), 1u);  // ... readme.txt, by content
+  EXPECT_EQ(r.ignored[0].path, "misc/readme.txt");
+  EXPECT_NE(r.ignored[0].reason.find("not audio"), std::string::npos);
+  EXPECT_EQ(r.splits[0].files, 4);  // a, d, dup x2
   EXPECT_EQ(r.splits[1].files, 1);
   EXPECT_EQ(r.splits[2].files, 1);
   EXPECT_TRUE(r.registered);
-  ASSERT_EQ(r.skipped.size(), 3u);
+  ASSERT_EQ(r.skipped.size(), 2u);
   EXPECT_NE(reason_for(r.skipped, "misc/empty.wav").find("empty file"), std::string::npos);
   EXPECT_NE(reason_for(r.skipped, "misc/short.wav").find("too short"), std::string::npos);
-  EXPECT_NE(reason_for(r.skipped, "misc/dup.wav").find("same output name"), std::string::npos);
-
   const DatasetRegistry reg = DatasetRegistry::load(cfg.output_dir);
   const DatasetEntry& e = reg.entry("unit");
   EXPECT_EQ(e.path, "processed/unit");
   EXPECT_EQ(e.sample_rate, 16000);
   EXPECT_EQ(e.audio_format, "wav");
-  EXPECT_EQ(e.stats.train_samples, 3);
+  EXPECT_EQ(e.stats.train_samples, 4);
   EXPECT_EQ(e.stats.val_samples, 1);
   EXPECT_EQ(e.stats.test_samples, 1);
 
   const auto train = read_split_tsv(reg.split_path("unit", Split::kTrain));
-  EXPECT_EQ(paths_of(train),
-            (std::vector<std::string>{"misc/d.wav", "misc/dup.wav", "train/spk1/a.wav"}));
-  EXPECT_EQ(train[2].num_samples, 16000);
+  EXPECT_EQ(paths_of(train), (std::vector<std::string>{"misc/d.wav", "misc/dup.wav",
+                                                       "misc/dup.wav.wav", "train/spk1/a.wav"}));
+  EXPECT_EQ(train[3].num_samples, 16000);
   const auto val = read_split_tsv(reg.split_path("unit", Split::kVal));
   ASSERT_EQ(val.size(), 1u);
   EXPECT_EQ(val[0].relative_path, "dev-clean/b.wav");
@@ -139,9 +160,15 @@ TEST(PrepareDataset, ConvertsSplitsAndRegisters) {
 
   const DatasetMetadata m = read_metadata(reg.metadata_path("unit"));
   EXPECT_EQ(m.name, "unit");
-  EXPECT_EQ(m.splits[0].files, 3);
-  EXPECT_NEAR(m.splits[0].hours, (16000 + 4800 + 4800) / 16000.0 / 3600.0, 1e-9);
-  EXPECT_EQ(m.skipped.size(), 3u);
+  EXPECT_EQ(m.splits[0].files, 4);
+  EXPECT_NEAR(m.splits[0].hours, (16000 + 3 * 4800) / 16000.0 / 3600.0, 1e-9);
+  EXPECT_EQ(m.skipped.size(), 2u);
+  EXPECT_EQ(m.ignored.size(), 1u);
+  EXPECT_EQ(m.found, 9);
+  EXPECT_EQ(m.converted, 6);
+  ASSERT_EQ(m.renamed.size(), 1u);  // dup.flac took misc/dup.wav (first in byte order)
+  EXPECT_EQ(m.renamed[0].path, "misc/dup.wav");
+  EXPECT_EQ(m.renamed[0].output, "misc/dup.wav.wav");
   EXPECT_FALSE(m.created.empty());
   EXPECT_EQ(m.source_dir, fs::absolute(in).lexically_normal().string());
 }
@@ -274,10 +301,11 @@ TEST(PrepareDataset, OutputInsideInputIsNotReingested) {
   tone(in / "a.wav", 16000, 0.3);
   PrepareConfig cfg = config_for(dir);
   cfg.output_dir = (in / "data").string();
-  EXPECT_EQ(prepare_dataset(cfg).found, 1);
+  EXPECT_EQ(prepare_dataset(cfg).usable(), 1);
   const PrepareResult r = prepare_dataset(cfg);
-  EXPECT_EQ(r.found, 1);
+  EXPECT_EQ(r.usable(), 1);
   EXPECT_EQ(r.unchanged, 1);
+  EXPECT_EQ(reason_for(r.ignored, "data/processed/"), "the output folder (not searched)");
 }
 
 }  // namespace

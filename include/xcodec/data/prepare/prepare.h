@@ -3,13 +3,18 @@
 ///
 ///   DATA/datasets.json                         registry (see registry.h)
 ///   DATA/processed/NAME/audio/<rel>.<wav|flac>  mono, sample_rate Hz, same relative paths
+///                                               (escaped, shortened, disambiguated: see
+///                                               output_names.h)
 ///   DATA/processed/NAME/{train,val,test}.tsv    `<path under audio/>\t<num-samples>`
-///   DATA/processed/NAME/metadata.json           sizes per split, skipped files with reasons
+///   DATA/processed/NAME/metadata.json           sizes per split; every input file converted,
+///                                               skipped or ignored, with reasons
 ///   DATA/processed/NAME/.prepare-state.tsv      per source: size, mtime, result (for re-runs)
 ///
-/// Re-runs skip sources whose size and modification time are unchanged and whose output
-/// exists; an interrupted run resumes from the last state checkpoint. Outputs are written to a
-/// temporary name and renamed, so no half-written file ever has a final name.
+/// Every file below the input folder is probed by content (not by name); what is not audio is
+/// ignored with a reason, audio that cannot be used is skipped with a reason. Re-runs skip
+/// sources whose size and modification time are unchanged and whose output exists; an
+/// interrupted run resumes from the last state checkpoint. Outputs are written to a temporary
+/// name and renamed, so no half-written file ever has a final name.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -45,11 +50,12 @@ struct PrepareConfig {
 struct PrepareResult {
   std::string dataset_dir;                        // DATA/processed/NAME
   std::array<SplitSummary, kNumSplits> splits{};  // usable files per split (indexed by Split)
-  int64_t found = 0;                              // candidate audio files found in the input folder
-  int64_t converted = 0;                          // decoded and written in this run
+  int64_t found = 0;      // input entries accounted for: usable() + skipped + ignored
+  int64_t converted = 0;  // decoded and written in this run
   int64_t unchanged = 0;  // reused from an earlier run (same size and mtime, output present)
-  int64_t ignored = 0;    // files without an audio extension / hidden files
   std::vector<SkippedFile> skipped;  // unusable files with reasons (sorted by path)
+  std::vector<SkippedFile> ignored;  // not audio, system junk, links not followed (sorted)
+  std::vector<RenamedFile> renamed;  // usable sources whose output name is not the plain one
   int64_t removed_stale = 0;         // outputs of sources that disappeared, deleted in this run
   double wall_s = 0.0;               // seconds the run took
   double converted_hours = 0.0;      // hours of audio converted in this run
@@ -59,11 +65,12 @@ struct PrepareResult {
   double hours() const { return splits[0].hours + splits[1].hours + splits[2].hours; }
 };
 
-/// Runs the whole pipeline (see the file comment). Unusable files never stop the run: they are
-/// listed in the result and in metadata.json. Throws IoError when nothing usable was found
-/// (metadata.json is still written; the registry is not touched), ConfigError for bad options,
-/// Interrupted when stopped by a signal (handle_signals). With `strict`, the dataset is written
-/// and registered, then Error is thrown when anything was skipped.
+/// Runs the whole pipeline (see the file comment). No single file stops the run (whatever its
+/// name or content, and whatever it throws): each is listed in the result and in metadata.json.
+/// Throws IoError when nothing usable was found (metadata.json is still written; the registry is
+/// not touched), ConfigError for bad options, Interrupted when stopped by a signal
+/// (handle_signals). With `strict`, the dataset is written and registered, then Error is thrown
+/// when anything was skipped.
 PrepareResult prepare_dataset(const PrepareConfig& config);
 
 }  // namespace xcodec::data
