@@ -32,6 +32,7 @@
 #include "xcodec/train/checkpoint.h"
 #include "xcodec/train/distributed/data_parallel.h"
 #include "xcodec/train/feature_cache.h"
+#include "xcodec/train/generator_step.h"
 #include "xcodec/train/lr_schedule.h"
 
 namespace xcodec::train {
@@ -424,12 +425,9 @@ class Trainer {
         if (finite_d) dp_->average_gradients(disc_params_);
       }
       if (finite_d && scaler_.unscale(disc_params_)) {
-        if (cfg_.train.disc_grad_clip > 0) {
-          stats.values["grad_norm_d"] =
-              torch::nn::utils::clip_grad_norm_(disc_params_, cfg_.train.disc_grad_clip);
-        }
-        opt_d_->step();
-        sched_d_->step();
+        const auto norm =
+            clip_and_step(disc_params_, cfg_.train.disc_grad_clip, *opt_d_, *sched_d_);
+        if (norm) stats.values["grad_norm_d"] = *norm;
       }
       opt_d_->zero_grad();
     }
@@ -437,44 +435,15 @@ class Trainer {
     set_requires_grad(disc_params_, false);
     opt_g_->zero_grad();
     bool finite_g = true;
-    const auto& lam = cfg_.train.lambdas;
     for (auto& pass : passes) {
       torch::Tensor loss_g;
       {
         AutocastScope ac(autocast_, autocast_dtype_);
-        const torch::Tensor& y_hat = pass.out.recon;
-        std::map<std::string, torch::Tensor> terms;
-        terms["mel"] = (*mel_loss_)(y_hat.squeeze(1).to(torch::kFloat32), pass.y.squeeze(1)).total;
-        if (opt_d_ && (cfg_.train.use_adv_loss || cfg_.train.use_feat_loss)) {
-          models::DiscriminatorOutputs real;
-          {
-            torch::NoGradGuard no_grad;
-            real = run_discriminators(pass.y);
-          }
-          const auto fake = run_discriminators(y_hat);
-          terms["adv"] = losses::generator_adversarial_loss(fake.logits).total;
-          terms["feat"] = losses::feature_matching_loss(fake.feature_maps, real.feature_maps);
-        }
-        if (teacher_) {
-          terms["semantic"] = losses::semantic_reconstruction_loss(pass.out.semantic_recon,
-                                                                   pass.target.transpose(1, 2));
-        }
-        if (cfg_.train.use_stft_loss) {
-          terms["stft"] =
-              losses::multi_resolution_stft_loss(y_hat.squeeze(1).to(torch::kFloat32),
-                                                 pass.y.squeeze(1), cfg_.train.stft_loss)
-                  .total;
-        }
-        loss_g = torch::zeros({}, pass.y.options());
-        auto add = [&](const char* name, bool use, double lambda) {
-          if (use && terms.count(name)) loss_g = loss_g + lambda * terms[name];
-        };
-        add("mel", cfg_.train.use_mel_loss, lam.mel);
-        add("adv", cfg_.train.use_adv_loss, lam.adv);
-        add("feat", cfg_.train.use_feat_loss, lam.feat);
-        add("semantic", cfg_.train.use_semantic_loss, lam.semantic);
-        add("stft", cfg_.train.use_stft_loss, lam.stft);
-        for (const auto& [name, t] : terms) stats.values[name] += t.item<double>() / passes.size();
+        const GeneratorLoss g = generator_loss(
+            cfg_.train, *mel_loss_, pass.out.recon, pass.y, disc_, pass.out.semantic_recon,
+            teacher_ ? pass.target.transpose(1, 2) : torch::Tensor());
+        loss_g = g.total;
+        for (const auto& [name, t] : g.terms) stats.values[name] += t.item<double>() / k;
       }
       finite_g = finite_g && finite(loss_g);
       stats.values["loss_g"] += loss_g.item<double>() / k;
@@ -486,12 +455,8 @@ class Trainer {
       if (finite_g) dp_->average_gradients(gen_params_);
     }
     if (finite_g && scaler_.unscale(gen_params_)) {
-      if (cfg_.train.gen_grad_clip > 0) {
-        stats.values["grad_norm_g"] =
-            torch::nn::utils::clip_grad_norm_(gen_params_, cfg_.train.gen_grad_clip);
-      }
-      opt_g_->step();
-      sched_g_->step();
+      const auto norm = clip_and_step(gen_params_, cfg_.train.gen_grad_clip, *opt_g_, *sched_g_);
+      if (norm) stats.values["grad_norm_g"] = *norm;
       stepped_g = true;
     }
     scaler_.update(stepped_g);

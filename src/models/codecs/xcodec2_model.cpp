@@ -112,6 +112,7 @@ CodecForwardOutput CodecModelImpl::forward(const torch::Tensor& wave,
   CodecForwardOutput o;
   o.quantized = e.quantized;
   o.codes = e.codes;
+  o.quantizer_input = e.quantizer.projected;
   o.semantic_target = semantic_hidden.transpose(1, 2).detach();
   const torch::Tensor s = fc_post_s->forward(e.quantized.transpose(1, 2)).transpose(1, 2);
   o.semantic_recon = SemanticDecoder_module->forward(s);

@@ -56,6 +56,7 @@ struct CodecForwardOutput {
   torch::Tensor recon;            ///< [B, 1, hop·T] reconstructed waveform
   torch::Tensor quantized;        ///< [B, V, T] quantizer output (straight-through)
   torch::Tensor codes;            ///< [B, Q, T] int32
+  torch::Tensor quantizer_input;  ///< [B, T, d] project_in output (FSQ's tanh bound input)
   torch::Tensor semantic_recon;   ///< [B, S, T] SemanticDecoder_module(fc_post_s(q))
   torch::Tensor semantic_target;  ///< [B, S, T] the (detached) teacher features
   torch::Tensor vq_loss;          ///< undefined: FSQ has no commitment/codebook loss
