@@ -79,6 +79,7 @@ nlohmann::json run_evaluation(const EvalOptions& o) {
   SignalMetricsSummary summary;
   double audio_seconds = 0;
   double compute_seconds = 0;
+  double distinct_sum = 0;  // distinct codes per file, summed
   nlohmann::json per_file = nlohmann::json::array();
   nlohmann::json failed = nlohmann::json::array();
   const fs::path png_dir = o.output.empty()
@@ -95,8 +96,12 @@ nlohmann::json run_evaluation(const EvalOptions& o) {
       const double took =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       y.resize(a.samples.size());  // the model's padding is not part of the signal
-      histogram.add(torch::from_blob(const_cast<int32_t*>(codes.data.data()),
-                                     {codes.num_quantizers, codes.frames}, torch::kInt32));
+      const torch::Tensor code_tensor =
+          torch::from_blob(const_cast<int32_t*>(codes.data.data()),
+                           {codes.num_quantizers, codes.frames}, torch::kInt32);
+      histogram.add(code_tensor);
+      const double distinct = distinct_codes_per_quantizer(code_tensor);
+      distinct_sum += distinct;
       const SignalMetrics m = compute_signal_metrics(a.samples, y, rate);
       summary.add(m);
       audio_seconds += a.duration_s();
@@ -108,7 +113,8 @@ nlohmann::json run_evaluation(const EvalOptions& o) {
                           {"si_sdr_db", number(m.si_sdr_db)},
                           {"mel_distance", number(m.mel_distance)},
                           {"log_spectral_distance", number(m.log_spectral_distance)},
-                          {"rtf", number(took / std::max(1e-9, a.duration_s()))}});
+                          {"rtf", number(took / std::max(1e-9, a.duration_s()))},
+                          {"distinct_codes", distinct}});
       if (!png_dir.empty() && pngs < o.spectrograms) {
         fs::create_directories(png_dir);
         fs::path png = png_dir / (fs::path(label).filename().replace_extension("").string() + "_" +
@@ -149,6 +155,13 @@ nlohmann::json run_evaluation(const EvalOptions& o) {
       {"codes_distinct", usage.distinct},
       {"code_entropy_bits", usage.entropy_bits},
       {"code_perplexity", usage.perplexity}};
+  report["codec"]["distinct_codes_per_file"] = distinct_sum / summary.files;
+  report["warnings"] = nlohmann::json::array();
+  for (const std::string& w :
+       code_usage_warnings(usage, codec->codebook_size(), distinct_sum / summary.files)) {
+    XCODEC_LOG_WARN("[eval] warning: " << w);
+    report["warnings"].push_back(w);
+  }
   report["real_time_factor"] = compute_seconds / std::max(1e-9, audio_seconds);
   report["audio_seconds"] = audio_seconds;
   report["files"] = per_file;

@@ -7,17 +7,16 @@
 #include <sstream>
 
 #include "xcodec/core/error.h"
+#include "xcodec/eval/metrics/codec_stats.h"
 
 namespace xcodec::train {
 
 namespace {
 
-double perplexity_of(const torch::Tensor& histogram) {
-  const torch::Tensor counts = histogram.to(torch::kDouble);
-  const double total = counts.sum().item<double>();
-  if (total <= 0) return 0;
-  const torch::Tensor p = counts.masked_select(counts > 0) / total;
-  return std::exp(-(p * p.log()).sum().item<double>());
+eval::CodeUsage usage_of(const torch::Tensor& histogram) {
+  const torch::Tensor h = histogram.to(torch::kLong).contiguous();
+  return eval::code_usage(
+      std::vector<int64_t>(h.data_ptr<int64_t>(), h.data_ptr<int64_t>() + h.numel()));
 }
 
 // Mean number of distinct codes per utterance of quantizer q: codes [B, T].
@@ -49,10 +48,11 @@ std::vector<QuantizerHealth> code_statistics(const torch::Tensor& codes, int64_t
   for (int64_t q = 0; q < c.size(1); ++q) {
     const torch::Tensor row = c.select(1, q);
     const torch::Tensor h = histogram_of(row, codebook_size);
+    const eval::CodeUsage u = usage_of(h);
     QuantizerHealth s;
-    s.distinct_codes = h.gt(0).sum().item<int64_t>();
-    s.usage = static_cast<double>(s.distinct_codes) / static_cast<double>(codebook_size);
-    s.perplexity = perplexity_of(h);
+    s.distinct_codes = u.distinct;
+    s.usage = u.usage;
+    s.perplexity = u.perplexity;
     s.codes_per_utterance = row.size(1) > 0 ? distinct_per_row(row) : 0.0;
     out.push_back(s);
   }
@@ -106,8 +106,9 @@ HealthReport TrainingHealth::report() {
   for (const Accumulator& a : acc_) {
     QuantizerHealth s;
     if (a.histogram.defined()) {
-      s.distinct_codes = a.histogram.gt(0).sum().item<int64_t>();
-      s.perplexity = perplexity_of(a.histogram);
+      const eval::CodeUsage u = usage_of(a.histogram);
+      s.distinct_codes = u.distinct;
+      s.perplexity = u.perplexity;
     }
     s.usage = static_cast<double>(s.distinct_codes) / static_cast<double>(codebook_size_);
     s.codes_per_utterance =

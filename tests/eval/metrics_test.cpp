@@ -501,5 +501,27 @@ TEST(SpectrogramImage, WritesPngOfExpectedSize) {
   EXPECT_THROW(spectrogram_comparison_png(x, y, fs, o), ConfigError);
 }
 
+TEST(CodecStats, UsageWarningsForCollapseAndLowUsage) {
+  // Healthy: 300 distinct of 1024, 10 distinct per utterance.
+  std::vector<int64_t> counts(1024, 0);
+  for (int i = 0; i < 300; ++i) counts[static_cast<size_t>(i)] = 2;
+  EXPECT_TRUE(code_usage_warnings(code_usage(counts), 1024, 10.0).empty());
+  // One code for every frame: collapse, and usage far below 1 %.
+  std::vector<int64_t> one(65536, 0);
+  one[7] = 5000;
+  const auto w = code_usage_warnings(code_usage(one), 65536, 1.0);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_NE(w[0].find("codebook collapse"), std::string::npos) << w[0];
+  EXPECT_NE(w[1].find("below 1 %"), std::string::npos) << w[1];
+  EXPECT_NE(w[1].find("only 5000 codes were emitted"), std::string::npos) << w[1];
+  EXPECT_TRUE(code_usage_warnings(CodeUsage{}, 16, -1).empty());
+}
+
+TEST(CodecStats, DistinctCodesPerQuantizer) {
+  EXPECT_DOUBLE_EQ(distinct_codes_per_quantizer(torch::tensor({3, 3, 3, 3})), 1.0);
+  EXPECT_DOUBLE_EQ(distinct_codes_per_quantizer(torch::tensor({1, 2, 2, 3, 4, 5}).view({2, 3})),
+                   2.5);
+}
+
 }  // namespace
 }  // namespace xcodec::eval

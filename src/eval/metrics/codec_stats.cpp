@@ -51,6 +51,40 @@ CodeUsage code_usage(const std::vector<int64_t>& counts) {
   return u;
 }
 
+std::vector<std::string> code_usage_warnings(const CodeUsage& pooled, int64_t codebook_size,
+                                             double distinct_per_utterance) {
+  std::vector<std::string> warnings;
+  if (pooled.total == 0) return warnings;
+  if (distinct_per_utterance >= 0 && distinct_per_utterance < 2.0) {
+    std::ostringstream w;
+    w << "codebook collapse: " << distinct_per_utterance
+      << " distinct codes per utterance on average (one code for every frame transmits "
+         "nothing; see docs/training.md, Training health)";
+    warnings.push_back(w.str());
+  }
+  if (pooled.usage < 0.01) {
+    std::ostringstream w;
+    w << "codebook usage " << 100.0 * pooled.usage << " % (" << pooled.distinct << " of "
+      << codebook_size << " codes) is below 1 %";
+    if (pooled.total < codebook_size) {
+      w << "; only " << pooled.total
+        << " codes were emitted in all, evaluate more audio for a meaningful figure";
+    }
+    warnings.push_back(w.str());
+  }
+  return warnings;
+}
+
+double distinct_codes_per_quantizer(const torch::Tensor& codes) {
+  const torch::Tensor c = codes.dim() == 1 ? codes.view({1, -1}) : codes;
+  if (c.dim() != 2 || c.size(1) == 0) return 0.0;
+  double sum = 0;
+  for (int64_t q = 0; q < c.size(0); ++q) {
+    sum += static_cast<double>(std::get<0>(torch::_unique(c[q])).numel());
+  }
+  return sum / static_cast<double>(c.size(0));
+}
+
 CodeHistogram::CodeHistogram(int num_quantizers, int64_t codebook_size)
     : codebook_size_(codebook_size) {
   if (num_quantizers <= 0 || codebook_size <= 0) {

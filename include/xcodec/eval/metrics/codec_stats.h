@@ -4,6 +4,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace xcodec::eval {
@@ -29,6 +30,16 @@ struct CodeUsage {
 /// Statistics of a histogram of `counts.size()` codebook entries (counts >= 0). An empty
 /// histogram (total 0) gives all zeros.
 CodeUsage code_usage(const std::vector<int64_t>& counts);
+
+/// Warnings about a codec's code usage, empty when healthy: usage below 1 % of the codebook
+/// (noting when fewer codes were emitted than the codebook holds, so 1 % was out of reach), and
+/// collapse when utterances carry fewer than 2 distinct codes on average (one code per frame
+/// transmits nothing). `distinct_per_utterance` < 0 = unknown.
+std::vector<std::string> code_usage_warnings(const CodeUsage& pooled, int64_t codebook_size,
+                                             double distinct_per_utterance);
+
+/// Distinct codes of one utterance's codes [Q, frames] (or [frames]), averaged over quantizers.
+double distinct_codes_per_quantizer(const torch::Tensor& codes);
 
 /// Accumulates code histograms over many files, one per quantizer. Not thread-safe: use one per
 /// thread and merge(), or lock around add().
