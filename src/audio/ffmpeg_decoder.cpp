@@ -244,16 +244,13 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
   info.path = path;
 
   // Cheap checks first: never hand FFmpeg a directory, FIFO or device (it would block or read
-  // forever), an empty file or one beyond the size limit.
+  // forever) or an empty file. The size limit waits for the content probe (which reads at most
+  // 1 MiB), so that a huge archive beside the audio is "not audio" rather than "too large".
   struct stat st_buf {};
   if (::stat(path.c_str(), &st_buf) != 0) fail(path, std::strerror(errno));
   if (S_ISDIR(st_buf.st_mode)) fail(path, "is a directory");
   if (!S_ISREG(st_buf.st_mode)) fail(path, "not a regular file");
   if (st_buf.st_size == 0) fail_not_audio(path, "empty file");
-  if (options.max_file_bytes > 0 && st_buf.st_size > options.max_file_bytes) {
-    fail(path, "file too large (" + std::to_string(st_buf.st_size) + " bytes, limit " +
-                   std::to_string(options.max_file_bytes) + ")");
-  }
   info.file_bytes = st_buf.st_size;
 
   Deadline deadline;
@@ -302,6 +299,11 @@ AudioInfo decode_file(const std::string& path, const ReadOptions& options, const
   if (probe_score < AVPROBE_SCORE_RETRY) {
     fail_not_audio(path, "not audio (best guess '" + demuxer + "' with probe score " +
                              std::to_string(probe_score) + ")");
+  }
+
+  if (options.max_file_bytes > 0 && info.file_bytes > options.max_file_bytes) {
+    fail(path, "file too large (" + std::to_string(info.file_bytes) + " bytes, limit " +
+                   std::to_string(options.max_file_bytes) + ")");
   }
 
   AVFormatContext* raw_fmt = avformat_alloc_context();

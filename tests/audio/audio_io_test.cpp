@@ -243,6 +243,11 @@ TEST(AudioReader, NotAudioByContentWhateverTheName) {
       EXPECT_NE(std::string(e.what()).find("not audio"), std::string::npos) << e.what();
     }
   }
+  // The size limit applies to audio: a huge archive beside the audio is still "not audio".
+  ReadOptions tiny;
+  tiny.max_file_bytes = 4;
+  EXPECT_THROW(read_audio(text, tiny), NotAudioError);
+  expect_io_error([&] { read_audio((dir.path() / "seg.wav").string(), tiny); }, {"too large"});
   // An empty file holds no audio either; damaged audio is a plain IoError.
   const std::string empty = (dir.path() / "empty.wav").string();
   xcodec::testing::write_bytes(empty, "");
