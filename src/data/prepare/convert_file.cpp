@@ -101,16 +101,17 @@ StateRow convert_file(const fs::path& input, const fs::path& audio_dir, const So
   fs::create_directories(out.parent_path(), ec);
   if (ec == std::errc::not_a_directory || ec == std::errc::file_exists) {
     // A file that is not ours sits where the output's folder must go.
-    return finished(
-        row, "bad",
-        "cannot create output folder '" + out.parent_path().string() + "': " + ec.message());
+    // (Paths in reasons are relative to audio/: escaped names, so metadata.json keeps them.)
+    return finished(row, "bad",
+                    "cannot create output folder '" + fs::path(output).parent_path().string() +
+                        "': " + ec.message());
   }
   if (ec) {
     throw WriteFailed{std::make_exception_ptr(
         IoError("cannot create '" + out.parent_path().string() + "': " + ec.message()))};
   }
   if (fs::is_directory(fs::symlink_status(out, ec))) {
-    return finished(row, "bad", "output path '" + out_str + "' is an existing folder");
+    return finished(row, "bad", "output path '" + output + "' is an existing folder");
   }
   try {
     audio::write_audio(out_str, a, out_format);

@@ -264,15 +264,20 @@ TEST(PrepareInputs, ProblemsOfOneFileNeverStopTheRun) {
   tone(in / "a.wav");
   tone(in / "blocked" / "b.wav");
   tone(in / "z.wav");
-  // A file that is not ours sits where the output folder "blocked/" must go.
-  fs::create_directories(audio_dir(cfg));
+  tone(in / "folder.wav");
+  // A file that is not ours sits where the output folder "blocked/" must go, and a folder that
+  // is not ours where the output "folder.wav" must go.
+  fs::create_directories(audio_dir(cfg) / "folder.wav" / "theirs");
   testing::write_bytes((audio_dir(cfg) / "blocked").string(), "someone else's file");
   const PrepareResult r = prepare_dataset(cfg);
   EXPECT_EQ(r.usable(), 2);
-  ASSERT_EQ(r.skipped.size(), 1u);
+  ASSERT_EQ(r.skipped.size(), 2u);
   EXPECT_EQ(r.skipped[0].path, "blocked/b.wav");
-  EXPECT_NE(r.skipped[0].reason.find("cannot create output folder"), std::string::npos)
+  EXPECT_NE(r.skipped[0].reason.find("cannot create output folder 'blocked'"), std::string::npos)
       << r.skipped[0].reason;
+  EXPECT_EQ(r.skipped[1].path, "folder.wav");
+  EXPECT_EQ(r.skipped[1].reason, "output path 'folder.wav' is an existing folder");
+  EXPECT_TRUE(fs::is_directory(audio_dir(cfg) / "folder.wav" / "theirs"));
   EXPECT_EQ(testing::read_bytes((audio_dir(cfg) / "blocked").string()), "someone else's file");
 }
 
