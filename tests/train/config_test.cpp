@@ -199,6 +199,71 @@ TEST_F(TrainingConfigTest, InterpolationAndConfigDirLookup) {
             (std::vector<std::string>{"tiny", "xcodec2", "xcodec2-small"}));
 }
 
+// Found by the fuzz seeds of bench/fuzz/fuzz_config_compose: a primary config without a
+// defaults list (or with `defaults: null`) composed to an empty tree, dropping all its keys.
+TEST_F(TrainingConfigTest, APrimaryWithoutADefaultsListKeepsItsOwnKeys) {
+  io::write_file_atomic((dir() / "flat.yaml").string(),
+                        "data_dir: d\nlog_dir: l\nmodel: {name: x}\n");
+  const ComposedConfig flat = compose_config(dir().string(), {"data_dir=e"}, "flat");
+  EXPECT_EQ(flat.tree["data_dir"].as<std::string>(), "e");
+  EXPECT_EQ(flat.tree["log_dir"].as<std::string>(), "l");
+  EXPECT_EQ(flat.tree["model"]["name"].as<std::string>(), "x");
+  io::write_file_atomic((dir() / "nulled.yaml").string(), "defaults: null\nseed: 3\n");
+  EXPECT_EQ(compose_config(dir().string(), {}, "nulled").tree["seed"].as<int>(), 3);
+}
+
+// Found by bench/fuzz/fuzz_config_compose: a list or mapping used as a mapping key (`[a]: 1`,
+// `? {x: 1}`) or as a group option escaped as YAML::TypedBadConversion from the merge.
+TEST_F(TrainingConfigTest, NonScalarKeysAndOptionsAreConfigErrors) {
+  auto expect_config_error = [&](const std::string& primary,
+                                 const std::vector<std::string>& overrides,
+                                 const std::string& needle) {
+    io::write_file_atomic((dir() / "odd.yaml").string(), primary);
+    try {
+      compose_config(dir().string(), overrides, "odd");
+      ADD_FAILURE() << "no error for " << primary;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_config_error("seed: 1\n[a, b]: 1\n", {},
+                      "line 2, column 1: a mapping key must be a single value, not a list");
+  expect_config_error("x: {? {k: v} : 1}\n", {}, "a mapping key must be a single value");
+  expect_config_error("x: {y: 1}\n", {"x={[k]: 1}"}, "override 'x={[k]: 1}', line 1");
+  expect_config_error("defaults:\n  - model: [tiny, xcodec2]\n", {},
+                      "the 'defaults' entry of group 'model' must name one option, not a list");
+}
+
+// Found by bench/fuzz/fuzz_config_compose: a group option or override key longer than the file
+// system allows escaped as std::filesystem::filesystem_error ("File name too long").
+TEST_F(TrainingConfigTest, OverlongNamesAreConfigErrors) {
+  const std::string name(300, 'x');
+  expect_error({"dataset.names=[a]", "model=" + name}, {"has no option '" + name + "'"});
+  expect_error({"dataset.names=[a]", name + "=1"}, {"unknown config key '" + name + "'"});
+}
+
+// Aliases are followed by every walk of the tree (merge, clone, dump): an alias inside its own
+// anchor recursed without end (stack overflow), and nested aliases expand exponentially.
+TEST_F(TrainingConfigTest, AliasCyclesAndBombsAreConfigErrors) {
+  io::write_file_atomic((dir() / "cycle.yaml").string(), "data_dir: &x [*x]\n");
+  EXPECT_THROW(compose_config(dir().string(), {}, "cycle"), ConfigError);
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'f'; ++c) {
+    const std::string prev(1, static_cast<char>(c - 1));
+    bomb += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) bomb += (i ? ", *" : "*") + prev;
+    bomb += "]\n";
+  }
+  io::write_file_atomic((dir() / "bomb.yaml").string(), bomb);  // 10^6 values once expanded
+  try {
+    compose_config(dir().string(), {}, "bomb");
+    ADD_FAILURE() << "no error for the alias bomb";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 100000 values"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(compose_config(dir().string(), {"dataset.names=&y [*y]"}), ConfigError);
+}
+
 TEST(MergeYaml, MappingsMergeDeeplyOthersReplace) {
   YAML::Node a = YAML::Load("{x: {y: 1, z: [1, 2]}, w: 3}");
   merge_yaml(a, YAML::Load("{x: {z: [5], q: 2}, v: 4}"));

@@ -21,12 +21,60 @@ std::string join(const std::vector<std::string>& items, const char* sep = ", ") 
   return out;
 }
 
+// File tests that never throw: a name the file system refuses (too long, ...) is not there.
+bool regular_file_exists(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec);
+}
+
+bool directory_exists(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec);
+}
+
+// Limits of a config tree as it is walked, aliases followed: hand-written configs are a few
+// levels deep with a few hundred values. An alias can repeat or even contain its own anchor
+// (`&a [*a]`), which every later walk (merge, clone, dump) would expand without end.
+constexpr int kMaxConfigDepth = 64;
+constexpr int64_t kMaxConfigValues = 100000;
+
+// Throws ConfigError (prefixed with `where`) unless every mapping key is a single value (the
+// composer and the struct readers address keys by their text) and the limits above hold.
+void check_tree(const YAML::Node& node, const std::string& where, int depth, int64_t* values) {
+  if (++*values > kMaxConfigValues)
+    throw ConfigError(where + ": more than " + std::to_string(kMaxConfigValues) +
+                      " values (aliases expanding to too much?)");
+  if (depth > kMaxConfigDepth)
+    throw ConfigError(where + ": nested more than " + std::to_string(kMaxConfigDepth) +
+                      " levels deep (an alias inside its own anchor?)");
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar() && !kv.first.IsNull()) {
+        const YAML::Mark mark = kv.first.Mark();
+        throw ConfigError(where + ", line " + std::to_string(mark.line + 1) + ", column " +
+                          std::to_string(mark.column + 1) +
+                          ": a mapping key must be a single value, not a " +
+                          (kv.first.IsMap() ? "mapping" : "list"));
+      }
+      check_tree(kv.second, where, depth + 1, values);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) check_tree(item, where, depth + 1, values);
+  }
+}
+
+void check_tree(const YAML::Node& node, const std::string& where) {
+  int64_t values = 0;
+  check_tree(node, where, 0, &values);
+}
+
 YAML::Node load_yaml_file(const fs::path& path) {
   try {
     YAML::Node node = YAML::LoadFile(path.string());
     if (!node.IsDefined() || node.IsNull()) return YAML::Node(YAML::NodeType::Map);
     if (!node.IsMap())
       throw ConfigError("config file " + path.string() + ": expected a mapping at the top");
+    check_tree(node, "config file " + path.string());
     return node;
   } catch (const YAML::BadFile&) {
     throw ConfigError("cannot read config file " + path.string());
@@ -107,7 +155,9 @@ Override parse_override(const std::string& text) {
 YAML::Node parse_value(const Override& o) {
   if (o.value.empty()) return YAML::Node(YAML::NodeType::Null);
   try {
-    return YAML::Load(o.value);
+    YAML::Node value = YAML::Load(o.value);
+    check_tree(value, "override '" + o.text + "'");
+    return value;
   } catch (const YAML::Exception& e) {
     throw ConfigError("override '" + o.text + "': value of '" + o.key +
                       "' is not valid YAML: " + e.what());
@@ -222,10 +272,12 @@ struct DefaultsEntry {
 
 std::vector<DefaultsEntry> parse_defaults(const YAML::Node& defaults, const fs::path& file) {
   std::vector<DefaultsEntry> out;
-  if (!defaults.IsDefined() || defaults.IsNull()) return out;
-  if (!defaults.IsSequence())
+  // No defaults list is an empty one: the primary's own keys (_self_) are still the config.
+  const bool listed = defaults.IsDefined() && !defaults.IsNull();
+  if (listed && !defaults.IsSequence())
     throw ConfigError("config file " + file.string() + ": 'defaults' must be a list");
-  for (const auto& item : defaults) {
+  const YAML::Node items = listed ? defaults : YAML::Node(YAML::NodeType::Sequence);
+  for (const auto& item : items) {
     DefaultsEntry e;
     if (item.IsScalar()) {
       if (item.Scalar() == "_self_") {
@@ -241,7 +293,10 @@ std::vector<DefaultsEntry> parse_defaults(const YAML::Node& defaults, const fs::
         e.group = e.group.substr(9);
       }
       if (!e.group.empty() && e.group[0] == '/') e.group = e.group.substr(1);
-      e.option = kv.second.IsNull() ? std::string() : kv.second.as<std::string>();
+      if (!kv.second.IsNull() && !kv.second.IsScalar())
+        throw ConfigError("config file " + file.string() + ": the 'defaults' entry of group '" +
+                          e.group + "' must name one option, not " + kind_of(kv.second));
+      e.option = kv.second.IsNull() ? std::string() : kv.second.Scalar();
     } else {
       throw ConfigError("config file " + file.string() +
                         ": each 'defaults' entry must be 'group: option', a name or _self_");
@@ -296,7 +351,7 @@ std::vector<std::string> list_group_options(const std::string& config_dir,
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return names;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".yaml")
+    if (entry.is_regular_file(ec) && entry.path().extension() == ".yaml")
       names.push_back(entry.path().stem().string());
   }
   std::sort(names.begin(), names.end());
@@ -308,7 +363,7 @@ ComposedConfig compose_config(const std::string& config_dir,
                               const std::string& primary) {
   const fs::path dir(config_dir);
   const fs::path primary_file = dir / (primary + ".yaml");
-  if (!fs::is_regular_file(primary_file))
+  if (!regular_file_exists(primary_file))
     throw ConfigError("no primary config " + primary_file.string() +
                       " (set XCODEC_CONFIG_DIR or run from the source tree)");
   YAML::Node primary_node = load_yaml_file(primary_file);
@@ -329,7 +384,7 @@ ComposedConfig compose_config(const std::string& config_dir,
     const YAML::Node& primary_view = primary_node;
     const bool is_group =
         !o.add && o.key.find('.') == std::string::npos &&
-        (in_defaults || (fs::is_directory(dir / o.key) && !primary_view[o.key].IsDefined()));
+        (in_defaults || (directory_exists(dir / o.key) && !primary_view[o.key].IsDefined()));
     if (is_group) {
       const YAML::Node v = parse_value(o);
       if (!v.IsScalar())
@@ -367,8 +422,8 @@ ComposedConfig compose_config(const std::string& config_dir,
     if (option.empty() || option == "null") continue;  // group switched off
     result.choices[e.group] = option;
     const fs::path file = dir / e.group / (option + ".yaml");
-    if (e.optional && !fs::is_regular_file(file)) continue;
-    if (!fs::is_regular_file(file)) {
+    if (e.optional && !regular_file_exists(file)) continue;
+    if (!regular_file_exists(file)) {
       const auto available = list_group_options(config_dir, e.group);
       throw ConfigError(
           "config group '" + e.group + "' has no option '" + option + "' (no " + file.string() +
