@@ -116,32 +116,76 @@ void CheckpointReader::load_optimizer(const std::string& prefix, torch::optim::A
   for (const auto& p : module.named_parameters(true)) {
     const std::string base = prefix + p.key();
     if (!file_->contains(base + ".exp_avg")) continue;
-    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    // Everything is checked before the state is installed: AdamW itself would only fail (or
+    // broadcast silently) at the next step, far from the file at fault.
+    auto stored = [&](const std::string& key) {
+      if (!file_->contains(key))
+        throw CheckpointError(path_ + ": optimizer state '" + key + "' is missing");
+      return file_->tensor(key);
+    };
     const auto opts = p.value().options();
-    s->exp_avg(file_->tensor(base + ".exp_avg").to(opts));
-    s->exp_avg_sq(file_->tensor(base + ".exp_avg_sq").to(opts));
-    s->step(file_->tensor(base + ".step").item<int64_t>());
-    if (s->exp_avg().sizes() != p.value().sizes()) {
+    auto moment = [&](const std::string& key) {
+      torch::Tensor t = stored(key);
+      if (t.sizes() != p.value().sizes()) {
+        std::ostringstream os;
+        os << path_ << ": optimizer state '" << key << "' has shape " << t.sizes()
+           << ", the parameter " << p.value().sizes();
+        throw CheckpointError(os.str());
+      }
+      return t.to(opts);
+    };
+    const torch::Tensor step = stored(base + ".step");
+    if (step.numel() != 1 || step.scalar_type() != torch::kInt64 || step.item<int64_t>() < 0) {
       throw CheckpointError(path_ + ": optimizer state '" + base +
-                            "' does not match the parameter shape");
+                            ".step' is not one non-negative int64");
     }
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->exp_avg(moment(base + ".exp_avg"));
+    s->exp_avg_sq(moment(base + ".exp_avg_sq"));
+    s->step(step.item<int64_t>());
     state[state_key(state, p.value())] = std::move(s);
   }
 }
 
+namespace {
+
+// Installs a saved generator state; a tensor LibTorch refuses (wrong size or dtype, invalid
+// Mersenne Twister fields) is a CheckpointError naming the key, and the generator keeps its
+// previous state.
+void restore_generator(at::Generator gen, const torch::Tensor& saved, const std::string& where) {
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  const torch::Tensor previous = gen.get_state();
+  try {
+    gen.set_state(saved);
+  } catch (const c10::Error& e) {
+    throw CheckpointError(where + " is not a generator state: " + e.what_without_backtrace());
+  }
+  if (gen.device().is_cpu()) {
+    // LibTorch 1.13 checks left <= 624 and next <= 624 separately; the next 'left - 1' draws
+    // read state[next ...], so next + left beyond 625 would read past the 624-word state.
+    const at::mt19937_data_pod d = gen.get<at::CPUGeneratorImpl>()->engine().data();
+    if (static_cast<int64_t>(d.next_) + d.left_ > 625) {
+      gen.set_state(previous);
+      throw CheckpointError(where + " is not a generator state: position " +
+                            std::to_string(d.next_) + " with " + std::to_string(d.left_) +
+                            " words left runs past the Mersenne Twister state");
+    }
+  }
+}
+
+}  // namespace
+
 void CheckpointReader::load_rng_state(const std::string& prefix) const {
   if (file_->contains(prefix + "cpu")) {
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(file_->tensor(prefix + "cpu"));
+    restore_generator(at::detail::getDefaultCPUGenerator(), file_->tensor(prefix + "cpu"),
+                      path_ + ": tensor '" + prefix + "cpu'");
   }
   if (torch::cuda::is_available()) {
     for (int64_t d = 0; d < static_cast<int64_t>(torch::cuda::device_count()); ++d) {
       const std::string key = prefix + "cuda" + std::to_string(d);
       if (file_->contains(key)) {
-        at::Generator gen = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, d));
-        std::lock_guard<std::mutex> lock(gen.mutex());
-        gen.set_state(file_->tensor(key));
+        restore_generator(at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, d)),
+                          file_->tensor(key), path_ + ": tensor '" + key + "'");
       }
     }
   }

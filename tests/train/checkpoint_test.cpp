@@ -1,5 +1,7 @@
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <cstring>
 #include <fstream>
 
 #include "support/test_support.h"
@@ -93,6 +95,86 @@ TEST(Checkpoint, DamagedFileIsACheckpointErrorAndCandidatesAreOrdered) {
   EXPECT_NE(c[1].find("step=100"), std::string::npos);
   EXPECT_NE(c[2].find("step=20"), std::string::npos);
   EXPECT_TRUE(resume_candidates((dir.path() / "absent").string()).empty());
+}
+
+// A checkpoint holding only `rng.cpu` = `state`.
+std::string rng_checkpoint(const TempDir& dir, const torch::Tensor& state) {
+  const std::string path = (dir.path() / "rng.ckpt").string();
+  CheckpointWriter w;
+  w.add_tensor("rng.cpu", state);
+  w.save(path);
+  return path;
+}
+
+// The current CPU generator state with the int32 at byte `offset` replaced. LibTorch 1.x/2.x
+// layout (CPUGeneratorImplStateLegacy): u64 seed at 0, i32 left at 8, i32 seeded at 12, u64 next
+// at 16, then the 624 state words.
+torch::Tensor patched_cpu_state(size_t offset, int32_t value) {
+  torch::Tensor state = at::detail::getDefaultCPUGenerator().get_state().clone();
+  std::memcpy(state.data_ptr<uint8_t>() + offset, &value, sizeof(value));
+  return state;
+}
+
+// Found by bench/fuzz/fuzz_checkpoint: LibTorch's own c10::Error ("Invalid mt19937 state")
+// escaped load_rng_state instead of a CheckpointError naming the file and tensor.
+TEST(Checkpoint, BadRngStatesAreCheckpointErrorsAndKeepTheGenerator) {
+  TempDir dir;
+  auto expect_rejected = [&](const torch::Tensor& state, const std::string& needle) {
+    torch::manual_seed(5);
+    const torch::Tensor want = torch::rand({4});
+    torch::manual_seed(5);
+    try {
+      CheckpointReader(rng_checkpoint(dir, state)).load_rng_state();
+      ADD_FAILURE() << "expected CheckpointError (" << needle << ")";
+    } catch (const CheckpointError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("tensor 'rng.cpu' is not a generator state"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+    }
+    EXPECT_TRUE(torch::rand({4}).equal(want)) << "the generator state changed (" << needle << ")";
+  };
+  expect_rejected(torch::zeros({3}), "ByteTensor");             // not a state at all
+  expect_rejected(torch::zeros({3}, torch::kUInt8), "size");    // too short
+  expect_rejected(patched_cpu_state(8, 0), "Invalid mt19937");  // left = 0
+  // left = 600 at position 600 passes LibTorch's own check, but the next draws would read
+  // past the end of the 624-word state.
+  torch::Tensor past_end = patched_cpu_state(8, 600);
+  const int64_t next = 600;
+  std::memcpy(past_end.data_ptr<uint8_t>() + 16, &next, sizeof(next));
+  expect_rejected(past_end, "runs past");
+}
+
+// Optimizer state is checked when loaded, not at the next AdamW step (which threw c10::Error or
+// broadcast silently for a mis-shaped exp_avg_sq).
+TEST(Checkpoint, InconsistentOptimizerStateIsACheckpointError) {
+  TempDir dir;
+  Net net;
+  const auto w = net->named_parameters()["fc.weight"];
+  auto expect_rejected = [&](const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                             const std::string& needle) {
+    const std::string path = (dir.path() / "o.ckpt").string();
+    CheckpointWriter writer;
+    for (const auto& [name, t] : tensors) writer.add_tensor(name, t);
+    writer.save(path);
+    torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(1e-3));
+    try {
+      CheckpointReader(path).load_optimizer("o.", opt, *net);
+      ADD_FAILURE() << "expected CheckpointError (" << needle << ")";
+    } catch (const CheckpointError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  const torch::Tensor step = torch::tensor(int64_t{3});
+  expect_rejected({{"o.fc.weight.exp_avg", torch::zeros_like(w)},
+                   {"o.fc.weight.exp_avg_sq", torch::zeros({2, 3, 4})},
+                   {"o.fc.weight.step", step}},
+                  "'o.fc.weight.exp_avg_sq' has shape [2, 3, 4]");
+  expect_rejected({{"o.fc.weight.exp_avg", torch::zeros_like(w)}, {"o.fc.weight.step", step}},
+                  "'o.fc.weight.exp_avg_sq' is missing");
+  expect_rejected({{"o.fc.weight.exp_avg", torch::zeros_like(w)},
+                   {"o.fc.weight.exp_avg_sq", torch::zeros_like(w)},
+                   {"o.fc.weight.step", torch::zeros({0}, torch::kInt64)}},
+                  "'o.fc.weight.step' is not one non-negative int64");
 }
 
 }  // namespace
