@@ -21,6 +21,7 @@
 #include "xcodec/data/loading/audio_dataset.h"
 #include "xcodec/data/loading/data_loader.h"
 #include "xcodec/data/registry/registry.h"
+#include "xcodec/eval/metrics/codec_stats.h"
 #include "xcodec/io/tensorboard_writer.h"
 #include "xcodec/losses/gan_loss.h"
 #include "xcodec/losses/mel_loss.h"
@@ -34,6 +35,7 @@
 #include "xcodec/train/feature_cache.h"
 #include "xcodec/train/generator_step.h"
 #include "xcodec/train/lr_schedule.h"
+#include "xcodec/train/training_health.h"
 
 namespace xcodec::train {
 namespace {
@@ -201,6 +203,7 @@ class Trainer {
     auto mel_opts = cfg_.train.mel_loss;
     mel_opts.sample_rate = static_cast<double>(model_config_.sample_rate);
     mel_loss_ = std::make_unique<losses::MultiResolutionMelLoss>(mel_opts);
+    health_ = std::make_unique<TrainingHealth>(cfg_.train.health, codebook_size());
 
     data::CorpusOptions corpus;
     corpus.data_dir = cfg_.data_dir;
@@ -307,7 +310,7 @@ class Trainer {
       for (int64_t i = 0; i < cfg_.train.trainer.accumulate_grad_batches; ++i)
         micro.push_back(train_loader_->next());
       const double waited = seconds_since(t0);
-      const StepStats stats = train_step(micro);
+      StepStats stats = train_step(micro);
       ++step_;
       const double took = seconds_since(t0);
       data_wait += waited;
@@ -329,6 +332,11 @@ class Trainer {
       }
       const bool log_now = step_ % std::max<int64_t>(1, cfg_.train.trainer.log_every) == 0 ||
                            step_ == max_steps || step_ == start_step + 1;
+      HealthReport health;
+      if (log_now) {
+        health = health_->report();
+        add_health_values(health, stats);
+      }
       if (log_now && main_rank()) {
         const double done = static_cast<double>(step_ - start_step);
         const double rate = done / std::max(1e-9, seconds_since(run_start));
@@ -337,6 +345,12 @@ class Trainer {
         line << "[train] step " << step_ << "/" << max_steps << std::fixed << std::setprecision(4);
         for (const char* k : {"loss_g", "mel", "loss_d"}) {
           if (stats.values.count(k)) line << " " << k << " " << stats.values.at(k);
+        }
+        if (!health.quantizers.empty()) {
+          const QuantizerHealth& q = health.quantizers[0];
+          line << std::setprecision(1) << " | codes/utt " << q.codes_per_utterance << " usage "
+               << std::setprecision(2) << 100.0 * q.usage << "% sat " << std::setprecision(0)
+               << 100.0 * q.saturation << "%";
         }
         line << std::setprecision(2) << " | " << rate << " steps/s | data wait "
              << std::setprecision(0) << 100.0 * data_wait / std::max(1e-9, step_time) << "% | ETA "
@@ -348,6 +362,7 @@ class Trainer {
           XCODEC_LOG_INFO(line.str());
         }
       }
+      if (log_now) check_health(health);
       if (main_rank() && cfg_.train.val_every > 0 && val_dataset_ &&
           step_ % cfg_.train.val_every == 0)
         validate();
@@ -447,7 +462,10 @@ class Trainer {
       }
       finite_g = finite_g && finite(loss_g);
       stats.values["loss_g"] += loss_g.item<double>() / k;
-      if (finite_g) scaler_.apply(loss_g / k).backward();
+      if (finite_g) {
+        scaler_.apply(loss_g / k).backward();
+        health_->observe_batch(pass.out.codes, pass.out.quantizer_input);
+      }
     }
     bool stepped_g = false;
     if (dp_) {
@@ -455,6 +473,7 @@ class Trainer {
       if (finite_g) dp_->average_gradients(gen_params_);
     }
     if (finite_g && scaler_.unscale(gen_params_)) {
+      health_->observe_encoder_grad_norm(grad_norm(codec_->encoder_parameters()));
       const auto norm = clip_and_step(gen_params_, cfg_.train.gen_grad_clip, *opt_g_, *sched_g_);
       if (norm) stats.values["grad_norm_g"] = *norm;
       stepped_g = true;
@@ -468,6 +487,47 @@ class Trainer {
     return stats;
   }
 
+  static double grad_norm(const std::vector<torch::Tensor>& params) {
+    double sum = 0;
+    for (const auto& p : params) {
+      if (p.grad().defined()) sum += p.grad().detach().pow(2).sum().item<double>();
+    }
+    return std::sqrt(sum);
+  }
+
+  // Per quantizer q: health/q<q>_{usage,perplexity,codes_per_utt,saturation,input_abs_mean}.
+  static void add_health_values(const HealthReport& h, StepStats& stats) {
+    for (size_t q = 0; q < h.quantizers.size(); ++q) {
+      const QuantizerHealth& s = h.quantizers[q];
+      const std::string p = "health/q" + std::to_string(q) + "_";
+      stats.values[p + "usage"] = s.usage;
+      stats.values[p + "perplexity"] = s.perplexity;
+      stats.values[p + "codes_per_utt"] = s.codes_per_utterance;
+      stats.values[p + "saturation"] = s.saturation;
+      stats.values[p + "input_abs_mean"] = s.input_abs_mean;
+    }
+    stats.values["health/encoder_grad_norm"] = h.encoder_grad_norm;
+  }
+
+  // A collapse is an alarm, not a surprise: loud at once, and the end of the run once it has
+  // lasted train.health.patience log intervals (unless train.stop_on_collapse is false).
+  void check_health(const HealthReport& h) {
+    if (h.collapsed && main_rank()) {
+      XCODEC_LOG_WARN("[train] step " << step_ << ": WARNING " << h.diagnosis << " ("
+                                      << h.collapsed_intervals << "/" << cfg_.train.health.patience
+                                      << " intervals)");
+    }
+    bool stop = h.alarm && cfg_.train.stop_on_collapse;
+    if (dp_) stop = dp_->any(stop);  // every rank stops together
+    if (!stop) return;
+    std::string where;
+    if (main_rank()) where = "; last.ckpt written to " + write_checkpoint(true, false);
+    throw TrainingCollapsed(
+        "training stopped at step " + std::to_string(step_) + ": " +
+        (h.diagnosis.empty() ? "codebook collapse on another rank" : h.diagnosis) + where +
+        " (train.stop_on_collapse=false to continue anyway)");
+  }
+
   void log_metrics(const StepStats& stats, double steps_per_s, double data_wait_share) {
     nlohmann::json j;
     j["step"] = step_;
@@ -476,7 +536,8 @@ class Trainer {
     for (const auto& [k, v] : stats.values) {
       j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
       const bool is_lr = k.rfind("lr_", 0) == 0;
-      tb_->add_scalar((is_lr ? "lr/" : "train/") + k, v, step_);
+      const bool is_health = k.rfind("health/", 0) == 0;
+      tb_->add_scalar(is_health ? k : (is_lr ? "lr/" : "train/") + k, v, step_);
     }
     j["steps_per_s"] = steps_per_s;
     j["data_wait_share"] = data_wait_share;
@@ -494,6 +555,7 @@ class Trainer {
             ? std::min(cfg_.train.trainer.limit_val_batches, loader.batches_per_epoch())
             : loader.batches_per_epoch();
     double mel = 0.0;
+    double distinct_sum = 0.0;  // distinct codes per crop, summed
     int64_t items = 0;
     int64_t written = 0;
     const int64_t codebook = codebook_size();
@@ -507,6 +569,8 @@ class Trainer {
       items += y.size(0);
       hist += torch::bincount(out.codes.flatten().to(torch::kCPU, torch::kInt64), {}, codebook)
                   .to(torch::kFloat64);
+      for (int64_t i = 0; i < out.codes.size(0); ++i)
+        distinct_sum += eval::distinct_codes_per_quantizer(out.codes[i]);
       for (int64_t i = 0; i < y.size(0) && written < cfg_.train.val_examples; ++i, ++written) {
         fs::create_directories(example_dir);
         const torch::Tensor rec = out.recon[i][0].to(torch::kCPU, torch::kFloat32).contiguous();
@@ -527,6 +591,7 @@ class Trainer {
     j["val/mel_loss"] = mel / std::max<int64_t>(1, items);
     j["val/codebook_usage"] = (hist > 0).sum().item<double>() / static_cast<double>(codebook);
     j["val/perplexity"] = std::exp(entropy);
+    j["val/codes_per_utt"] = distinct_sum / std::max<int64_t>(1, items);
     j["val/items"] = items;
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (it.key() != "step" && it.key() != "val/items")
@@ -534,10 +599,18 @@ class Trainer {
     }
     jsonl_ << j.dump() << "\n";
     jsonl_.flush();
-    XCODEC_LOG_INFO(
-        "[val] step " << step_ << ": mel " << j["val/mel_loss"].get<double>() << ", codebook usage "
-                      << 100.0 * j["val/codebook_usage"].get<double>() << "%, perplexity "
-                      << j["val/perplexity"].get<double>() << " over " << items << " crops");
+    XCODEC_LOG_INFO("[val] step " << step_ << ": mel " << j["val/mel_loss"].get<double>()
+                                  << ", codebook usage "
+                                  << 100.0 * j["val/codebook_usage"].get<double>()
+                                  << "%, perplexity " << j["val/perplexity"].get<double>() << ", "
+                                  << j["val/codes_per_utt"].get<double>()
+                                  << " distinct codes per crop over " << items << " crops");
+    eval::CodeUsage usage;
+    usage.total = static_cast<int64_t>(total);
+    usage.distinct = (hist > 0).sum().item<int64_t>();
+    usage.usage = j["val/codebook_usage"].get<double>();
+    for (const std::string& w : eval::code_usage_warnings(usage, codebook, j["val/codes_per_utt"]))
+      XCODEC_LOG_WARN("[val] step " << step_ << ": warning: " << w);
   }
 
   int64_t codebook_size() const {
@@ -649,6 +722,7 @@ class Trainer {
   std::unique_ptr<WarmupLrScheduler> sched_g_;
   std::unique_ptr<WarmupLrScheduler> sched_d_;
   std::unique_ptr<losses::MultiResolutionMelLoss> mel_loss_;
+  std::unique_ptr<TrainingHealth> health_;
   std::unique_ptr<data::DataLoader> train_loader_;
   data::DatasetPtr val_dataset_;
   data::DataLoaderOptions val_options_;

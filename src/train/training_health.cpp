@@ -8,6 +8,7 @@
 
 #include "xcodec/core/error.h"
 #include "xcodec/eval/metrics/codec_stats.h"
+#include "xcodec/io/yaml_fields.h"
 
 namespace xcodec::train {
 
@@ -40,6 +41,46 @@ torch::Tensor histogram_of(const torch::Tensor& codes, int64_t codebook_size) {
 }
 
 }  // namespace
+
+void HealthConfig::from_yaml(const YAML::Node& node, const std::string& path) {
+  io::YamlReader r(node, path);
+  r.read("min_codes_per_utterance", min_codes_per_utterance);
+  r.read("min_usage_fraction_of_best", min_usage_fraction_of_best);
+  r.read("saturation_threshold", saturation_threshold);
+  r.read("patience", patience);
+  r.read("grace_intervals", grace_intervals);
+  r.finish();
+}
+
+YAML::Node HealthConfig::to_yaml() const {
+  YAML::Node n;
+  n["min_codes_per_utterance"] = io::yaml_value(min_codes_per_utterance);
+  n["min_usage_fraction_of_best"] = io::yaml_value(min_usage_fraction_of_best);
+  n["saturation_threshold"] = io::yaml_value(saturation_threshold);
+  n["patience"] = io::yaml_value(patience);
+  n["grace_intervals"] = io::yaml_value(grace_intervals);
+  return n;
+}
+
+void HealthConfig::validate(const std::string& path) const {
+  auto fail = [&path](const char* key, const std::string& why) {
+    throw ConfigError("config key '" + io::join_key(path, key) + "': " + why);
+  };
+  if (!(min_codes_per_utterance >= 0)) fail("min_codes_per_utterance", "must be >= 0");
+  if (!(min_usage_fraction_of_best >= 0 && min_usage_fraction_of_best < 1))
+    fail("min_usage_fraction_of_best", "must be in [0, 1) (0 disables the test)");
+  if (!(saturation_threshold > 0 && saturation_threshold < 1))
+    fail("saturation_threshold", "must be in (0, 1)");
+  if (patience < 1) fail("patience", "must be >= 1");
+  if (grace_intervals < 0) fail("grace_intervals", "must be >= 0");
+}
+
+bool HealthConfig::operator==(const HealthConfig& o) const {
+  return min_codes_per_utterance == o.min_codes_per_utterance &&
+         min_usage_fraction_of_best == o.min_usage_fraction_of_best &&
+         saturation_threshold == o.saturation_threshold && patience == o.patience &&
+         grace_intervals == o.grace_intervals;
+}
 
 std::vector<QuantizerHealth> code_statistics(const torch::Tensor& codes, int64_t codebook_size) {
   if (codes.dim() != 3) throw ShapeError("code_statistics: codes must be [B, Q, T]");

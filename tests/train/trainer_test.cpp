@@ -160,5 +160,49 @@ TEST_F(TrainerTest, ConfigErrorsNameTheKey) {
   EXPECT_THROW(run_training(cfg), ConfigError);  // not a multiple of the hop
 }
 
+// An absurd learning rate drives the quantizer's input into the flat part of its bound: the
+// codes collapse and the run must say so and stop (train.stop_on_collapse), with the health
+// figures in metrics.jsonl; with stop_on_collapse=false it warns and finishes.
+TEST_F(TrainerTest, CodebookCollapseRaisesTheAlarmAndStops) {
+  TempDir tmp;
+  const std::string data = prepare_mini(tmp);
+  auto collapse_config = [&](const std::string& log_dir) {
+    auto cfg = tiny_config(data, log_dir, 60);
+    for (WarmupLrConfig* s : {&cfg.train.gen_scheduler, &cfg.train.disc_scheduler}) {
+      s->warmup_step = 1;
+      s->init_lr = s->max_lr = s->min_lr = 0.05;
+    }
+    cfg.train.gen_grad_clip = 0;  // nothing to hold the steps back
+    cfg.train.trainer.log_every = 5;
+    cfg.train.health.patience = 2;
+    return cfg;
+  };
+  const std::string log_dir = (tmp.path() / "log").string();
+  try {
+    run_training(collapse_config(log_dir));
+    FAIL() << "a collapsed run finished without the alarm";
+  } catch (const TrainingCollapsed& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("codebook collapse"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("learning rate"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("last.ckpt"), std::string::npos) << msg;
+  }
+  EXPECT_TRUE(fs::exists(fs::path(log_dir) / "last.ckpt"));
+  std::ifstream jsonl(fs::path(log_dir) / "metrics.jsonl");
+  std::string line, last;
+  while (std::getline(jsonl, line)) last = line;
+  const auto j = nlohmann::json::parse(last);
+  for (const char* k : {"health/q0_usage", "health/q0_perplexity", "health/q0_codes_per_utt",
+                        "health/q0_saturation", "health/encoder_grad_norm"}) {
+    EXPECT_TRUE(j.contains(k)) << k << " missing from " << last;
+  }
+  EXPECT_LT(j["health/q0_codes_per_utt"].get<double>(), 2.0) << last;
+
+  auto go_on = collapse_config((tmp.path() / "log2").string());
+  go_on.train.stop_on_collapse = false;
+  go_on.train.trainer.max_steps = 30;
+  EXPECT_EQ(run_training(go_on).steps, 30);
+}
+
 }  // namespace
 }  // namespace xcodec::train

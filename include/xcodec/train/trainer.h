@@ -15,9 +15,17 @@
 #include <cstdint>
 #include <string>
 
+#include "xcodec/core/error.h"
 #include "xcodec/train/config/training_config.h"
 
 namespace xcodec::train {
+
+/// The run stopped because the codebook collapsed (train.stop_on_collapse); the message names
+/// the symptoms, the likely causes and the checkpoint written.
+class TrainingCollapsed : public Error {
+ public:
+  using Error::Error;
+};
 
 /// What a finished (or interrupted) run reports.
 struct TrainResult {

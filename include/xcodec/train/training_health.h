@@ -7,6 +7,7 @@
 /// gradient norm that reached the encoder; a collapse that lasts `patience` intervals is an
 /// alarm (and, with `stop_on_collapse`, the end of the run).
 #include <torch/types.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdint>
 #include <string>
@@ -27,6 +28,11 @@ struct HealthConfig {
   int64_t patience = 3;
   /// Intervals at the start that are never judged (the first steps are noisy).
   int64_t grace_intervals = 1;
+
+  void from_yaml(const YAML::Node& node, const std::string& path);
+  YAML::Node to_yaml() const;
+  void validate(const std::string& path) const;
+  bool operator==(const HealthConfig& o) const;
 };
 
 /// One quantizer over one interval.

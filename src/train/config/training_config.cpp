@@ -200,6 +200,8 @@ void TrainConfig::from_yaml(const YAML::Node& node, const std::string& path) {
   r.read("val_every", val_every);
   r.read("val_examples", val_examples);
   r.read("max_nonfinite_steps", max_nonfinite_steps);
+  r.read("stop_on_collapse", stop_on_collapse);
+  health.from_yaml(r.child("health"), r.key_path("health"));
   lambdas.from_yaml(r.child("lambdas"), r.key_path("lambdas"));
   r.read("use_mel_loss", use_mel_loss);
   r.read("use_adv_loss", use_adv_loss);
@@ -224,6 +226,8 @@ YAML::Node TrainConfig::to_yaml() const {
   n["val_every"] = yaml_value(val_every);
   n["val_examples"] = yaml_value(val_examples);
   n["max_nonfinite_steps"] = yaml_value(max_nonfinite_steps);
+  n["stop_on_collapse"] = yaml_value(stop_on_collapse);
+  n["health"] = health.to_yaml();
   n["lambdas"] = lambdas.to_yaml();
   n["use_mel_loss"] = yaml_value(use_mel_loss);
   n["use_adv_loss"] = yaml_value(use_adv_loss);
@@ -247,6 +251,7 @@ void TrainConfig::validate(const std::string& path) const {
   if (val_every < 0) fail(path, "val_every", "must be >= 0 (0 = never)");
   if (val_examples < 0) fail(path, "val_examples", "must be >= 0");
   if (max_nonfinite_steps < 1) fail(path, "max_nonfinite_steps", "must be >= 1");
+  health.validate(join_key(path, "health"));
   lambdas.validate(join_key(path, "lambdas"));
   if (!use_mel_loss && !use_adv_loss && !use_feat_loss && !use_semantic_loss && !use_stft_loss)
     fail(path, "use_mel_loss", "every generator loss is switched off (use_*_loss all false)");
@@ -263,13 +268,14 @@ void TrainConfig::validate(const std::string& path) const {
 bool TrainConfig::operator==(const TrainConfig& o) const {
   return trainer == o.trainer && checkpoint_every == o.checkpoint_every &&
          val_every == o.val_every && val_examples == o.val_examples &&
-         max_nonfinite_steps == o.max_nonfinite_steps && lambdas == o.lambdas &&
-         use_mel_loss == o.use_mel_loss && use_adv_loss == o.use_adv_loss &&
-         use_feat_loss == o.use_feat_loss && use_semantic_loss == o.use_semantic_loss &&
-         use_stft_loss == o.use_stft_loss && mel_loss == o.mel_loss && stft_loss == o.stft_loss &&
-         gen_optimizer == o.gen_optimizer && disc_optimizer == o.disc_optimizer &&
-         gen_scheduler == o.gen_scheduler && disc_scheduler == o.disc_scheduler &&
-         gen_grad_clip == o.gen_grad_clip && disc_grad_clip == o.disc_grad_clip;
+         max_nonfinite_steps == o.max_nonfinite_steps && stop_on_collapse == o.stop_on_collapse &&
+         health == o.health && lambdas == o.lambdas && use_mel_loss == o.use_mel_loss &&
+         use_adv_loss == o.use_adv_loss && use_feat_loss == o.use_feat_loss &&
+         use_semantic_loss == o.use_semantic_loss && use_stft_loss == o.use_stft_loss &&
+         mel_loss == o.mel_loss && stft_loss == o.stft_loss && gen_optimizer == o.gen_optimizer &&
+         disc_optimizer == o.disc_optimizer && gen_scheduler == o.gen_scheduler &&
+         disc_scheduler == o.disc_scheduler && gen_grad_clip == o.gen_grad_clip &&
+         disc_grad_clip == o.disc_grad_clip;
 }
 
 // ---- top level -----------------------------------------------------------------------------

@@ -106,6 +106,9 @@ class CodecModelImpl : public torch::nn::Cloneable<CodecModelImpl> {
   void save_weights(const std::string& path) const;
 
   bool has_training_heads() const { return with_training_heads_; }
+  /// The acoustic encoder's parameters (CodecEnc): training health measures the gradient norm
+  /// that reaches them, which is exactly zero once the quantizer's bound saturates.
+  std::vector<torch::Tensor> encoder_parameters() const { return CodecEnc->parameters(); }
 
   XCodec2Config config;
   CodecEncoder CodecEnc{nullptr};

@@ -19,6 +19,7 @@
 #include "xcodec/losses/stft_loss.h"
 #include "xcodec/models/discriminators/discriminators.h"
 #include "xcodec/train/lr_schedule.h"
+#include "xcodec/train/training_health.h"
 
 namespace xcodec::train {
 
@@ -99,6 +100,10 @@ struct TrainConfig {
   int64_t val_every = 4000;          ///< steps between validations; 0 = never
   int64_t val_examples = 4;          ///< reconstructed audio examples written per validation
   int64_t max_nonfinite_steps = 5;   ///< consecutive NaN/Inf losses (skipped) before stopping
+  /// Stop (with last.ckpt written) when the codebook collapses for `health.patience` log
+  /// intervals; false = warn loudly and go on.
+  bool stop_on_collapse = true;
+  HealthConfig health;  ///< what counts as collapse (training_health.h)
   LossWeights lambdas;
   bool use_mel_loss = true;       ///< λ_mel · L_mel
   bool use_adv_loss = true;       ///< λ_adv · L_adv (the discriminators still train when off)
