@@ -165,7 +165,13 @@ HealthReport TrainingHealth::report() {
   if (utterances_ > 0 && intervals_ >= config_.grace_intervals) {
     for (size_t q = 0; q < r.quantizers.size(); ++q) {
       const QuantizerHealth& s = r.quantizers[q];
-      if (s.codes_per_utterance < config_.min_codes_per_utterance) {
+      // Few codes with small, unsaturated inputs is where every model starts (FSQ rounds
+      // |z| ~ 0.05 to one code): collapse only once the quantizer was alive or saturates.
+      const bool was_alive = q < best_codes_per_utterance_.size() &&
+                             best_codes_per_utterance_[q] >= config_.min_codes_per_utterance;
+      const bool saturated = s.saturation >= 0.5;
+      if (s.codes_per_utterance < config_.min_codes_per_utterance &&
+          (was_alive || saturated || r.encoder_grad_zero)) {
         why << "quantizer " << q << " emits " << s.codes_per_utterance
             << " distinct codes per utterance (< " << config_.min_codes_per_utterance << "); ";
       } else if (config_.min_usage_fraction_of_best > 0 && best_usage_ > 0 &&
@@ -176,7 +182,12 @@ HealthReport TrainingHealth::report() {
     }
     if (r.encoder_grad_zero) why << "the encoder's gradient is exactly zero; ";
   }
-  for (const QuantizerHealth& s : r.quantizers) best_usage_ = std::max(best_usage_, s.usage);
+  best_codes_per_utterance_.resize(r.quantizers.size(), 0.0);
+  for (size_t q = 0; q < r.quantizers.size(); ++q) {
+    best_usage_ = std::max(best_usage_, r.quantizers[q].usage);
+    best_codes_per_utterance_[q] =
+        std::max(best_codes_per_utterance_[q], r.quantizers[q].codes_per_utterance);
+  }
   const std::string problems = why.str();
   r.collapsed = !problems.empty();
   collapsed_run_ = r.collapsed ? collapsed_run_ + 1 : 0;

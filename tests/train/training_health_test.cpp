@@ -48,6 +48,10 @@ TEST(TrainingHealth, OneCodePerUtteranceRaisesTheAlarmAfterPatience) {
   xt::TrainingHealth health(cfg, 256);
   health.observe_batch(cycling_codes(2, 50, 1), {});  // grace interval: not judged
   EXPECT_FALSE(health.report().collapsed);
+  // One code from small, live inputs: a fresh model, not (yet) a collapse.
+  health.observe_batch(cycling_codes(2, 50, 1), torch::full({2, 50, 4}, 0.05));
+  health.observe_encoder_grad_norm(0.2);
+  EXPECT_FALSE(health.report().collapsed);
   health.observe_batch(cycling_codes(2, 50, 1), torch::full({2, 50, 4}, 7600.0));
   auto r = health.report();
   EXPECT_TRUE(r.collapsed);
@@ -55,7 +59,7 @@ TEST(TrainingHealth, OneCodePerUtteranceRaisesTheAlarmAfterPatience) {
   EXPECT_NE(r.diagnosis.find("distinct codes per utterance"), std::string::npos) << r.diagnosis;
   EXPECT_NE(r.diagnosis.find("saturated"), std::string::npos) << r.diagnosis;
   EXPECT_NE(r.diagnosis.find("learning rate"), std::string::npos) << r.diagnosis;
-  health.observe_batch(cycling_codes(2, 50, 1), {});
+  health.observe_batch(cycling_codes(2, 50, 1), torch::full({2, 50, 4}, -300.0));
   r = health.report();
   EXPECT_TRUE(r.alarm);
   EXPECT_EQ(r.collapsed_intervals, 2);
@@ -64,6 +68,9 @@ TEST(TrainingHealth, OneCodePerUtteranceRaisesTheAlarmAfterPatience) {
   r = health.report();
   EXPECT_FALSE(r.collapsed);
   EXPECT_EQ(r.collapsed_intervals, 0);
+  // Once alive, falling back to one code is collapse even with small inputs.
+  health.observe_batch(cycling_codes(2, 50, 1), torch::full({2, 50, 4}, 0.05));
+  EXPECT_TRUE(health.report().collapsed);
 }
 
 TEST(TrainingHealth, UsageFarBelowItsBestAndAZeroEncoderGradientAreCollapse) {

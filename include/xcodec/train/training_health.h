@@ -17,7 +17,9 @@ namespace xcodec::train {
 
 /// `train.health`: when a run counts as collapsed (defaults mirror the YAML keys).
 struct HealthConfig {
-  /// Fewer distinct codes than this per utterance (mean over an interval) is collapse.
+  /// Fewer distinct codes than this per utterance (mean over an interval) is collapse once the
+  /// quantizer had more, or while its inputs are saturated or the encoder gets no gradient (a
+  /// fresh model starts with one code: its small inputs all round to the centre).
   double min_codes_per_utterance = 2.0;
   /// Usage (distinct codes in an interval / codebook size) below this fraction of the best
   /// interval so far is collapse; 0 disables the relative test.
@@ -89,6 +91,7 @@ class TrainingHealth {
   int64_t intervals_ = 0;
   int64_t collapsed_run_ = 0;
   double best_usage_ = 0;
+  std::vector<double> best_codes_per_utterance_;  // per quantizer, over the intervals so far
 };
 
 /// Codes [B, Q, T] → per-quantizer usage, perplexity and distinct codes per utterance over the
