@@ -2,8 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cctype>
 #include <cstring>
-#include <regex>
 
 #include "xcodec/core/error.h"
 #include "xcodec/io/atomic_file.h"
@@ -28,7 +28,8 @@ torch::ScalarType dtype_from_descr(const std::string& descr, const std::string& 
   for (const auto& d : kDtypes) {
     if (descr == d.descr) return d.type;
   }
-  throw IoError(name + ": unsupported .npy dtype '" + descr + "'");
+  const std::string shown = descr.size() > 32 ? descr.substr(0, 32) + "..." : descr;
+  throw IoError(name + ": unsupported .npy dtype '" + shown + "'");
 }
 
 const char* descr_from_dtype(torch::ScalarType type) {
@@ -36,6 +37,23 @@ const char* descr_from_dtype(torch::ScalarType type) {
     if (type == d.type) return d.descr;
   }
   throw IoError(std::string("cannot write dtype ") + c10::toString(type) + " to .npy");
+}
+
+// Position of the value of 'key' in the header's dict literal ({'descr': '<f4', 'fortran_order':
+// False, 'shape': (3, 4), }), or npos. A linear scan: the std::regex search used before recursed
+// once per character and overflowed the stack on a long header.
+size_t dict_value(const std::string& header, const std::string& key) {
+  size_t i = header.find("'" + key + "'");
+  if (i == std::string::npos) return i;
+  i += key.size() + 2;
+  auto skip_spaces = [&] {
+    while (i < header.size() && std::isspace(static_cast<unsigned char>(header[i]))) ++i;
+  };
+  skip_spaces();
+  if (i >= header.size() || header[i] != ':') return std::string::npos;
+  ++i;
+  skip_spaces();
+  return i < header.size() ? i : std::string::npos;
 }
 
 }  // namespace
@@ -64,32 +82,57 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& name) {
   }
   const std::string header = bytes.substr(header_start, header_len);
 
-  std::smatch m;
-  static const std::regex descr_re(R"('descr'\s*:\s*'([^']+)')");
-  static const std::regex order_re(R"('fortran_order'\s*:\s*(True|False))");
-  static const std::regex shape_re(R"('shape'\s*:\s*\(([^)]*)\))");
-  if (!std::regex_search(header, m, descr_re)) throw IoError(name + ": .npy header has no descr");
-  std::string descr = m[1];
+  const size_t descr_at = dict_value(header, "descr");
+  if (descr_at == std::string::npos || header[descr_at] != '\'')
+    throw IoError(name + ": .npy header has no descr");
+  const size_t descr_end = header.find('\'', descr_at + 1);
+  if (descr_end == std::string::npos || descr_end == descr_at + 1)
+    throw IoError(name + ": .npy header has no descr");
+  std::string descr = header.substr(descr_at + 1, descr_end - descr_at - 1);
   if (descr.size() == 3 && descr[0] == '=') descr[0] = '<';
   if (descr == "<b1" || descr == "<u1" || descr == "<i1") descr[0] = '|';
   const torch::ScalarType type = dtype_from_descr(descr, name);
-  if (!std::regex_search(header, m, order_re))
+  const size_t order_at = dict_value(header, "fortran_order");
+  if (order_at != std::string::npos && header.compare(order_at, 4, "True") == 0)
+    throw IoError(name + ": Fortran-ordered .npy arrays are not supported");
+  if (order_at == std::string::npos || header.compare(order_at, 5, "False") != 0)
     throw IoError(name + ": .npy header has no fortran_order");
-  if (m[1] == "True") throw IoError(name + ": Fortran-ordered .npy arrays are not supported");
-  if (!std::regex_search(header, m, shape_re)) throw IoError(name + ": .npy header has no shape");
+  const size_t shape_at = dict_value(header, "shape");
+  if (shape_at == std::string::npos || header[shape_at] != '(')
+    throw IoError(name + ": .npy header has no shape");
 
+  // The shape tuple: non-negative integers separated by commas, optional trailing comma.
   std::vector<int64_t> shape;
-  const std::string dims = m[1];
-  static const std::regex int_re(R"(\d+)");
   uint64_t numel = 1;
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), int_re);
-       it != std::sregex_iterator(); ++it) {
-    const std::string digits = it->str();
+  size_t i = shape_at + 1;
+  auto skip_spaces = [&] {
+    while (i < header.size() && std::isspace(static_cast<unsigned char>(header[i]))) ++i;
+  };
+  auto bad_shape = [&]() -> IoError {
+    return IoError(name + ": malformed .npy shape at header byte " + std::to_string(i));
+  };
+  while (true) {
+    skip_spaces();
+    if (i >= header.size()) throw bad_shape();
+    if (header[i] == ')') break;
+    const size_t digits_at = i;
+    while (i < header.size() && std::isdigit(static_cast<unsigned char>(header[i]))) ++i;
+    const std::string digits = header.substr(digits_at, i - digits_at);
+    if (digits.empty()) throw bad_shape();
     if (digits.size() > 15) throw IoError(name + ": absurd .npy dimension " + digits);
     const int64_t d = std::stoll(digits);
-    shape.push_back(d);
+    // Checked before multiplying, so the product can neither wrap around nor get absurd.
+    if (d != 0 && numel > (uint64_t{1} << 40) / static_cast<uint64_t>(d))
+      throw IoError(name + ": absurd .npy size");
     numel *= static_cast<uint64_t>(d);
-    if (numel > (uint64_t{1} << 40)) throw IoError(name + ": absurd .npy size");
+    shape.push_back(d);
+    if (shape.size() > 64) throw IoError(name + ": absurd .npy rank (over 64 dimensions)");
+    skip_spaces();
+    if (i < header.size() && header[i] == ',') {
+      ++i;
+    } else if (i >= header.size() || header[i] != ')') {
+      throw bad_shape();
+    }
   }
   const size_t data_start = header_start + header_len;
   const uint64_t nbytes = numel * c10::elementSize(type);

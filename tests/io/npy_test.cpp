@@ -63,6 +63,49 @@ TEST(Npy, RejectsMalformedFiles) {
   EXPECT_THROW(parse_npy(bad_len, "bad header length"), IoError);
 }
 
+// A format 2.0 image (u32 header length) with header `dict` and `data_bytes` zero bytes.
+std::string npy_with_header(const std::string& dict, size_t data_bytes) {
+  std::string out("\x93NUMPY\x02\x00", 8);
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((dict.size() >> (8 * i)) & 0xff);
+  return out + dict + std::string(data_bytes, '\0');
+}
+
+void expect_npy_error(const std::string& bytes, const std::string& needle) {
+  try {
+    parse_npy(bytes, "hostile.npy");
+    ADD_FAILURE() << "no error, expected '" << needle << "'";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+// Found with bench/fuzz/fuzz_npy: the std::regex header parser recursed once per character and
+// overflowed the stack on a long header; a shape whose element count wraps around 2^64 passed
+// the size check (LibTorch then threw c10::Error); a negative dimension was read as positive.
+TEST(Npy, HostileHeadersAreIoErrors) {
+  const std::string tail = "', 'fortran_order': False, 'shape': (1,), }";
+  expect_npy_error(npy_with_header("{'descr': '" + std::string(900000, 'x') + tail, 4),
+                   "unsupported .npy dtype");
+  std::string many_dims = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  for (int i = 0; i < 300000; ++i) many_dims += "1, ";
+  expect_npy_error(npy_with_header(many_dims + "), }", 4), "absurd .npy rank");
+  expect_npy_error(
+      npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, "
+                      "16777216), }",
+                      0),
+      "absurd .npy size");
+  expect_npy_error(
+      npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-3,), }", 12),
+      "malformed .npy shape");
+  expect_npy_error(
+      npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (3 4), }", 48),
+      "malformed .npy shape");
+  // Spacing and trailing commas as numpy writes them still read.
+  const torch::Tensor t = parse_npy(
+      npy_with_header("{'descr':'<i2' , 'fortran_order' :False,'shape':( 2 ,3 , ) }\n", 12), "ok");
+  EXPECT_EQ(t.sizes(), (std::vector<int64_t>{2, 3}));
+}
+
 TEST(Npy, MissingFileNamesThePath) {
   try {
     load_npy("/nonexistent/file.npy");
