@@ -42,8 +42,10 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
       ->capture_default_str();
   cmd->add_option("--threads", args->codec.num_threads, "intra-op threads (0 = LibTorch default)")
       ->capture_default_str();
-  cmd->add_flag("--overwrite", args->job.overwrite,
-                "recompute outputs that already exist (default: skip them)");
+  cmd->add_flag(
+      "--overwrite", args->job.overwrite,
+      "in a folder run, recompute outputs that already exist (default: skip them); a single "
+      "input file's output is always replaced");
   cmd->add_option("--progress", args->job.progress, "auto, lines or none")->capture_default_str();
   cmd->callback([args, name] {
     install_stop_handlers();

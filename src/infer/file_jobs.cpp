@@ -120,6 +120,8 @@ FileJobReport run_file_jobs(const Codec& codec, const FileJobOptions& o) {
                      : o.kind == FileJobKind::kDecode ? "decode"
                                                       : "reconstruct";
 
+  std::error_code type_ec;
+  const bool single_file = fs::is_regular_file(o.input, type_ec);
   auto work = [&] {
     for (size_t i = next++; i < items.size() && !stop_requested(); i = next++) {
       const auto& [in, out] = items[i];
@@ -127,7 +129,9 @@ FileJobReport run_file_jobs(const Codec& codec, const FileJobOptions& o) {
       bool skipped = false;
       std::string error;
       try {
-        if (!o.overwrite && fs::exists(out)) {
+        // An output file named on the command line is always (re)written: skipping it would
+        // silently keep another model's result. Folders skip finished outputs (resume).
+        if (!o.overwrite && !single_file && fs::exists(out)) {
           skipped = true;
         } else {
           if (out.has_parent_path()) fs::create_directories(out.parent_path());

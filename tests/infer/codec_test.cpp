@@ -235,5 +235,24 @@ TEST_F(E2EInfer, Bf16WhereEmulatedRunsFp32AndWarns) {
   EXPECT_NE(out.find("precision auto: fp32"), std::string::npos) << out;
 }
 
+// One input file with an explicit output: a second run replaces the output (it must never
+// keep a result another model wrote); a folder run skips what is finished.
+TEST_F(E2EInfer, ExplicitOutputFileIsReplacedFoldersSkipFinishedOnes) {
+  TempDir tmp;
+  audio::Audio a;
+  a.sample_rate = 16000;
+  a.samples = xcodec::testing::synthetic_speech(0.4, 1, 16000);
+  const std::string in = (tmp.path() / "a.wav").string();
+  audio::write_audio(in, a);
+  const std::string out = (tmp.path() / "out.wav").string();
+  std::ofstream(out) << "stale";  // what an earlier run (or another model) left there
+  const std::string cmd = xcodec::testing::cli_path() + " reconstruct '" + in + "' -o '" + out +
+                          "' -m " + model_ + " --progress none";
+  std::string log;
+  ASSERT_EQ(xcodec::testing::run_command(cmd, &log), 0) << log;
+  EXPECT_NE(log.find("1 written"), std::string::npos) << log;
+  EXPECT_EQ(audio::read_audio(out).samples.size(), a.samples.size());
+}
+
 }  // namespace
 }  // namespace xcodec

@@ -17,7 +17,8 @@ struct FileJobOptions {
   std::string input;   ///< a file, or a folder walked recursively (symlinked folders not followed)
   std::string output;  ///< a file (for a file input) or a folder (mirrored tree)
   int jobs = 1;        ///< files processed in parallel
-  bool overwrite = false;         ///< recompute outputs that already exist
+  bool overwrite = false;         ///< recompute outputs that already exist (folders; a single input
+                                  ///< file's named output is always replaced)
   std::string progress = "auto";  ///< "auto" (bar on a terminal), "lines", "none"
 };
 
