@@ -111,7 +111,9 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
       if (!d.is_number_unsigned())
         throw IoError(where + " has a non-integer or negative dimension");
       const uint64_t dim = d.get<uint64_t>();
-      if (dim != 0 && numel > (uint64_t{1} << 48) / dim)
+      // Each dimension on its own too: beside a 0 one, any size made the product 0, and one
+      // beyond int64 reached LibTorch as a negative size (c10::Error).
+      if (dim > (uint64_t{1} << 48) || (dim != 0 && numel > (uint64_t{1} << 48) / dim))
         throw IoError(where + " has an absurd shape");
       numel *= dim;
       e.shape.push_back(static_cast<int64_t>(dim));

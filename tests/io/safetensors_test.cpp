@@ -104,6 +104,29 @@ TEST(Safetensors, RejectsHostileFiles) {
       dir, with_header(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 16))));
 }
 
+// Found by review with bench/fuzz/fuzz_safetensors: beside a 0 dimension any other size passed
+// the element-count check, and one beyond int64 reached LibTorch as a negative size, so
+// tensor() threw c10::Error instead of open() an IoError.
+TEST(Safetensors, AHugeDimensionBesideAZeroIsAnIoError) {
+  TempDir dir;
+  for (const char* shape :
+       {"[0,18446744073709551615]", "[0,9223372036854775808]", "[281474976710657,0]"}) {
+    const std::string header =
+        std::string(R"({"w":{"dtype":"F32","shape":)") + shape + R"(,"data_offsets":[0,0]}})";
+    try {
+      SafetensorsFile::open(write_bytes(dir, with_header(header, 0)));
+      ADD_FAILURE() << "no error for shape " << shape;
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find("tensor 'w' has an absurd shape"), std::string::npos)
+          << e.what();
+    }
+  }
+  // Empty tensors with ordinary shapes still read.
+  const auto file = SafetensorsFile::open(write_bytes(
+      dir, with_header(R"({"w":{"dtype":"F32","shape":[0,65536],"data_offsets":[0,0]}})", 0)));
+  EXPECT_EQ(file->tensor("w").sizes(), (std::vector<int64_t>{0, 65536}));
+}
+
 TEST(Safetensors, WriterNeverLeavesAPartialFile) {
   TempDir dir;
   const std::string path = (dir.path() / "out.safetensors").string();
