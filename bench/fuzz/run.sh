@@ -28,9 +28,10 @@ all=(safetensors npy audio_decoder config_compose checkpoint registry)
 harnesses=("$@")
 [[ ${#harnesses[@]} -gt 0 ]] || harnesses=("${all[@]}")
 
-# Largest input per harness (bytes): a little above the biggest seed.
-declare -A max_len=([safetensors]=8192 [npy]=4096 [audio_decoder]=16384 [config_compose]=8192
-                    [checkpoint]=16384 [registry]=4096)
+# Largest input per harness (bytes): well above the biggest seed, so that size-dependent
+# failures (a long header, a deep nesting) are within reach.
+declare -A max_len=([safetensors]=65536 [npy]=65536 [audio_decoder]=65536 [config_compose]=16384
+                    [checkpoint]=32768 [registry]=16384)
 
 # ---- build ---------------------------------------------------------------------------------
 cmake -S "$root/bench/fuzz" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="${CXX:-clang++-14}" \
@@ -57,7 +58,7 @@ if command -v ffmpeg >/dev/null; then
 fi
 
 # ---- fuzz ----------------------------------------------------------------------------------
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_odr_violation=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export XCODEC_FUZZ_TMPDIR=$out/tmp
 export OMP_NUM_THREADS=1
