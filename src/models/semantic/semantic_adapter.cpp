@@ -19,11 +19,12 @@ void SemanticAdapterImpl::reset() {
   };
   initial_conv =
       register_module("initial_conv", conv(options.in_channels, options.channels, false));
-  conv_a_ = conv(options.channels, options.channels, options.bias);
-  conv_b_ = conv(options.channels, options.channels, options.bias);
-  residual_blocks = register_module(
-      "residual_blocks",
-      torch::nn::Sequential(torch::nn::ReLU(), conv_a_, torch::nn::ReLU(), conv_b_));
+  // Created in this order (arguments of one call would draw from the RNG in unspecified order).
+  auto conv_a = conv(options.channels, options.channels, options.bias);
+  auto conv_b = conv(options.channels, options.channels, options.bias);
+  residual_blocks =
+      register_module("residual_blocks",
+                      torch::nn::Sequential(torch::nn::ReLU(), conv_a, torch::nn::ReLU(), conv_b));
   final_conv = register_module("final_conv", conv(options.channels, options.out_channels, false));
 }
 
@@ -38,7 +39,11 @@ torch::Tensor SemanticAdapterImpl::forward(const torch::Tensor& x) {
                      ", T], got " + c10::str(x.sizes()));
   }
   const torch::Tensor a = torch::relu(conv1d_forward(*initial_conv, x));  // the aliased skip
-  const torch::Tensor h = conv1d_forward(*conv_b_, torch::relu(conv1d_forward(*conv_a_, a)));
+  // The convs are looked up through the container (not cached pointers): clone() replaces the
+  // container's modules, and a cached pointer would keep the clone's fresh random weights.
+  auto& conv_a = *residual_blocks[1]->as<torch::nn::Conv1d>();
+  auto& conv_b = *residual_blocks[3]->as<torch::nn::Conv1d>();
+  const torch::Tensor h = conv1d_forward(conv_b, torch::relu(conv1d_forward(conv_a, a)));
   return conv1d_forward(*final_conv, h + a);
 }
 

@@ -35,10 +35,6 @@ class SemanticAdapterImpl : public torch::nn::Cloneable<SemanticAdapterImpl> {
   torch::nn::Conv1d initial_conv{nullptr};
   torch::nn::Sequential residual_blocks{nullptr};  ///< ReLU, Conv1d, ReLU, Conv1d
   torch::nn::Conv1d final_conv{nullptr};
-
- private:
-  torch::nn::Conv1d conv_a_{nullptr};
-  torch::nn::Conv1d conv_b_{nullptr};
 };
 TORCH_MODULE(SemanticAdapter);
 
