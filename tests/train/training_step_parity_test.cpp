@@ -5,7 +5,7 @@
 // run with the pieces `xcodec train` runs: CodecModel::forward, generator_loss, make_adamw +
 // WarmupLrScheduler, clip_and_step. Checked: every step-1 gradient before clipping, every
 // step's loss, gradient norm and |quantizer input|, the weights after steps 1 and 8 (README
-// tolerances).
+// tolerances), and the scale of our fresh initialisation against the original's.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -286,6 +286,38 @@ TEST_F(TrainingStepParity, WeightsAfterSteps1And8) {
         "worst tensor %.3g (%s); %zu parameters unmoved\n",
         c.file, e.model, c.tolerance, e.worst, e.worst_key.c_str(), unmoved.size());
   }
+}
+
+TEST_F(TrainingStepParity, FreshInitialisationHasTheOriginalsScale) {
+  // init.safetensors is the original's own initialisation (PyTorch defaults plus its custom
+  // inits): every tensor of a fresh model must have the same root-mean-square, up to the
+  // sampling noise of a tensor of n values (~0.45/sqrt(n) relative for a uniform init), and
+  // the same exact zeros and constants.
+  const TensorMap init = load("init.safetensors");
+  torch::manual_seed(1024);
+  models::CodecModel fresh(fixture_config(), /*with_training_heads=*/true);
+  double worst = 0;  // |log rms ratio| over the tensors of 1000 values or more
+  std::string worst_key;
+  for (const auto& p : fresh->named_parameters(true)) {
+    const torch::Tensor& want = init.at(p.key());
+    const double ours = p.value().pow(2).mean().sqrt().item<double>();
+    const double theirs = want.pow(2).mean().sqrt().item<double>();
+    if (want.min().item<double>() == want.max().item<double>()) {
+      EXPECT_TRUE(torch::equal(p.value(), want)) << p.key() << " is constant in the original";
+      continue;
+    }
+    const double noise = 0.45 / std::sqrt(static_cast<double>(want.numel()));
+    EXPECT_LE(std::abs(std::log(ours / theirs)), 0.05 + 4 * noise)
+        << p.key() << ": rms " << ours << ", the original's " << theirs;
+    if (want.numel() >= 1000 && std::abs(std::log(ours / theirs)) > worst) {
+      worst = std::abs(std::log(ours / theirs));
+      worst_key = p.key();
+    }
+  }
+  std::printf(
+      "[ measured ] fresh init vs the original's: rms within a factor %.3f for every "
+      "tensor of >= 1000 values (worst %s)\n",
+      std::exp(worst), worst_key.c_str());
 }
 
 }  // namespace
