@@ -69,25 +69,39 @@ int DataParallel::world_size() const { return impl_->world; }
 
 void DataParallel::average_gradients(const std::vector<torch::Tensor>& params) {
   if (params.empty()) return;
-  // One flat buffer: a single collective per optimiser step instead of one per tensor.
+  // One flat buffer: a single collective per optimiser step instead of one per tensor. It ends
+  // with one flag per parameter (1 where this rank has a gradient), summed with the rest.
   std::vector<torch::Tensor> grads;
-  grads.reserve(params.size());
+  grads.reserve(params.size() + 1);
+  std::vector<float> has_grad;
+  has_grad.reserve(params.size());
   for (const auto& p : params) {
+    has_grad.push_back(p.grad().defined() ? 1.0f : 0.0f);
     grads.push_back(p.grad().defined() ? p.grad().detach().flatten()
                                        : torch::zeros({p.numel()}, p.options()));
   }
+  grads.push_back(torch::tensor(has_grad).to(params.front().options()));
   torch::Tensor flat = torch::cat(grads);
   impl_->allreduce(flat);
+  const torch::Tensor ranks_with_grad =
+      flat.narrow(0, flat.numel() - static_cast<int64_t>(params.size()), params.size())
+          .to(torch::kCPU, torch::kFloat32)
+          .clone();  // a copy: the division below must not touch the counts
+  const auto with_grad = ranks_with_grad.accessor<float, 1>();
   flat.div_(impl_->world);
   int64_t offset = 0;
-  for (auto p : params) {
-    torch::Tensor g = flat.narrow(0, offset, p.numel()).view_as(p);
+  for (size_t i = 0; i < params.size(); ++i) {
+    torch::Tensor p = params[i];
+    const torch::Tensor g = flat.narrow(0, offset, p.numel()).view_as(p);
+    offset += p.numel();
+    // No gradient on any rank (a parameter off the loss path): it stays undefined, so AdamW
+    // skips it (no weight decay, no moment update), as PyTorch DDP leaves such a .grad None.
+    if (with_grad[static_cast<int64_t>(i)] == 0.0f) continue;
     if (p.grad().defined()) {
       p.mutable_grad().copy_(g);
     } else {
-      p.mutable_grad() = g.clone();
+      p.mutable_grad() = g.clone();  // missing on this rank only: counts as 0 in the mean
     }
-    offset += p.numel();
   }
 }
 

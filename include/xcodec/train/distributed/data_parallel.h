@@ -28,7 +28,9 @@ class DataParallel {
   ~DataParallel();
   int rank() const;
   int world_size() const;
-  /// Replaces each parameter's gradient by the mean over ranks (missing gradients count as 0).
+  /// Replaces each parameter's gradient by the mean over ranks (a gradient missing on some
+  /// ranks counts as 0 there). A parameter with no gradient on any rank keeps none, so the
+  /// optimiser skips it as PyTorch skips a None .grad (no weight decay).
   void average_gradients(const std::vector<torch::Tensor>& params);
   /// True on every rank when `local` is true on any rank (agreeing to skip or stop together).
   bool any(bool local);
