@@ -204,5 +204,32 @@ TEST_F(TrainerTest, CodebookCollapseRaisesTheAlarmAndStops) {
   EXPECT_EQ(run_training(go_on).steps, 30);
 }
 
+// The tiny preset's own schedule (max lr 2e-3 after a 10-step warm-up) keeps the codes alive:
+// over 200 steps the quantizer never saturates and every interval after the first carries
+// several distinct codes per crop, with a live encoder gradient.
+TEST_F(TrainerTest, TinyPresetKeepsItsCodesAlive) {
+  TempDir tmp;
+  const std::string data = prepare_mini(tmp);
+  const std::string log_dir = (tmp.path() / "log").string();
+  const auto cfg = load_training_config(
+      {"model=tiny", "data_dir=" + data, "dataset.names=[mini]", "log_dir=" + log_dir,
+       "train.trainer.max_steps=200", "train.trainer.log_every=50", "train.val_every=0",
+       "train.checkpoint_every=0", "dataset.num_workers=1", "train.trainer.accelerator=cpu"},
+      std::string(XCODEC_SOURCE_DIR) + "/configs");
+  ASSERT_EQ(run_training(cfg).steps, 200);  // the alarm (stop_on_collapse) did not stop it
+  std::ifstream jsonl(fs::path(log_dir) / "metrics.jsonl");
+  std::string line;
+  int intervals = 0;
+  while (std::getline(jsonl, line)) {
+    const auto j = nlohmann::json::parse(line);
+    if (!j.contains("health/q0_codes_per_utt") || j["step"].get<int64_t>() < 100) continue;
+    ++intervals;
+    EXPECT_GT(j["health/q0_codes_per_utt"].get<double>(), 3.0) << line;
+    EXPECT_LT(j["health/q0_saturation"].get<double>(), 0.5) << line;
+    EXPECT_GT(j["health/encoder_grad_norm"].get<double>(), 0.0) << line;
+  }
+  EXPECT_EQ(intervals, 3);  // steps 100, 150, 200
+}
+
 }  // namespace
 }  // namespace xcodec::train
