@@ -91,6 +91,7 @@ models::XCodec2Config fixture_config() {
 TrainConfig fixture_train_config() {
   const auto& j = steps_json();
   TrainConfig t;
+  t.lambdas.mel = std::stod(j.at("loss").get<std::string>());  // "15 * MultiResolution..."
   t.use_adv_loss = false;
   t.use_feat_loss = false;
   t.gen_optimizer.betas = j.at("betas").get<std::vector<double>>();
