@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audio/audio_test_util.h"
+#include "data/prepare/prepare_test_util.h"
 #include "support/test_support.h"
 #include "xcodec/audio/audio.h"
 #include "xcodec/core/error.h"
@@ -35,26 +36,10 @@ void tone(const fs::path& path, double seconds = 0.3, int rate = 16000) {
     fs::rename(short_path, path);
     return;
   }
-  audio::Audio a;
-  a.sample_rate = rate;
-  a.samples.resize(static_cast<size_t>(std::llround(rate * seconds)));
-  for (size_t i = 0; i < a.samples.size(); ++i) {
-    a.samples[i] = 0.3f * static_cast<float>(std::sin(2 * M_PI * 440.0 * double(i) / rate));
-  }
-  audio::write_audio(path.string(), a);
+  testing::write_tone(path, rate, seconds);
 }
 
-PrepareConfig config_for(const TempDir& dir) {
-  PrepareConfig c;
-  c.dataset = "odd";
-  c.input_dir = (dir.path() / "in").string();
-  c.output_dir = (dir.path() / "data").string();
-  c.jobs = 2;
-  c.progress = "none";
-  c.val_fraction = 0.0;
-  c.test_fraction = 0.0;
-  return c;
-}
+PrepareConfig config_for(const TempDir& dir) { return testing::quiet_config(dir, "odd"); }
 
 fs::path audio_dir(const PrepareConfig& c) {
   return fs::path(c.output_dir) / "processed/odd/audio";

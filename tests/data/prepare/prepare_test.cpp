@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "audio/audio_test_util.h"
+#include "data/prepare/prepare_test_util.h"
 #include "support/test_support.h"
 #include "xcodec/audio/audio.h"
 #include "xcodec/audio/audio_extensions.h"
@@ -23,29 +24,9 @@ namespace {
 namespace fs = std::filesystem;
 using xcodec::testing::TempDir;
 
-void tone(const fs::path& path, int rate, double seconds,
-          audio::AudioFileFormat fmt = audio::kWav16) {
-  fs::create_directories(path.parent_path());
-  audio::Audio a;
-  a.sample_rate = rate;
-  a.samples.resize(static_cast<size_t>(std::llround(rate * seconds)));
-  for (size_t i = 0; i < a.samples.size(); ++i) {
-    a.samples[i] = 0.3f * static_cast<float>(std::sin(2 * M_PI * 440.0 * double(i) / rate));
-  }
-  audio::write_audio(path.string(), a, fmt);
-}
+using testing::write_tone;
 
-PrepareConfig config_for(const TempDir& dir) {
-  PrepareConfig c;
-  c.dataset = "unit";
-  c.input_dir = (dir.path() / "in").string();
-  c.output_dir = (dir.path() / "data").string();
-  c.jobs = 2;
-  c.progress = "none";
-  c.val_fraction = 0.0;
-  c.test_fraction = 0.0;
-  return c;
-}
+PrepareConfig config_for(const TempDir& dir) { return testing::quiet_config(dir, "unit"); }
 
 std::vector<std::string> paths_of(const std::vector<SplitEntry>& v) {
   std::vector<std::string> out;
@@ -63,8 +44,8 @@ std::string reason_for(const std::vector<SkippedFile>& skipped, const std::strin
 TEST(FindAudioFiles, WalksWithoutFollowingDirectoryLinks) {
   TempDir dir;
   const fs::path in = dir.path() / "in";
-  tone(in / "a" / "b" / "deep.wav", 8000, 0.2);
-  tone(in / "top.flac", 8000, 0.2, audio::kFlac16);
+  write_tone(in / "a" / "b" / "deep.wav", 8000, 0.2);
+  write_tone(in / "top.flac", 8000, 0.2, audio::kFlac16);
   xcodec::testing::write_bytes((in / "notes.txt").string(), "text");
   xcodec::testing::write_bytes((in / ".hidden.wav").string(), "x");
   xcodec::testing::write_bytes((in / "._top.flac").string(), "apple double");
@@ -108,13 +89,13 @@ TEST(FindAudioFiles, WalksWithoutFollowingDirectoryLinks) {
 TEST(PrepareDataset, ConvertsSplitsAndRegisters) {
   TempDir dir;
   const fs::path in = dir.path() / "in";
-  tone(in / "train" / "spk1" / "a.wav", 22050, 1.0);
-  tone(in / "dev-clean" / "b.flac", 44100, 0.5, audio::kFlac16);
-  tone(in / "test" / "c.wav", 8000, 0.75);
-  tone(in / "misc" / "d.wav", 16000, 0.3);       // hash rule (fractions 0 -> train)
-  tone(in / "misc" / "short.wav", 16000, 0.05);  // under --min-seconds
-  tone(in / "misc" / "dup.wav", 16000, 0.3);
-  tone(in / "misc" / "dup.flac", 16000, 0.3, audio::kFlac16);  // same stem: both kept
+  write_tone(in / "train" / "spk1" / "a.wav", 22050, 1.0);
+  write_tone(in / "dev-clean" / "b.flac", 44100, 0.5, audio::kFlac16);
+  write_tone(in / "test" / "c.wav", 8000, 0.75);
+  write_tone(in / "misc" / "d.wav", 16000, 0.3);       // hash rule (fractions 0 -> train)
+  write_tone(in / "misc" / "short.wav", 16000, 0.05);  // under --min-seconds
+  write_tone(in / "misc" / "dup.wav", 16000, 0.3);
+  write_tone(in / "misc" / "dup.flac", 16000, 0.3, audio::kFlac16);  // same stem: both kept
   xcodec::testing::write_bytes((in / "misc" / "empty.wav").string(), "");
   xcodec::testing::write_bytes((in / "misc" / "readme.txt").string(), "hello");
   const PrepareConfig cfg = config_for(dir);
@@ -176,7 +157,7 @@ TEST(PrepareDataset, ConvertsSplitsAndRegisters) {
 TEST(PrepareDataset, RerunsAreIncrementalAndCleanUp) {
   TempDir dir;
   const fs::path in = dir.path() / "in";
-  for (int i = 0; i < 4; ++i) tone(in / ("f" + std::to_string(i) + ".wav"), 16000, 0.3);
+  for (int i = 0; i < 4; ++i) write_tone(in / ("f" + std::to_string(i) + ".wav"), 16000, 0.3);
   PrepareConfig cfg = config_for(dir);
   EXPECT_EQ(prepare_dataset(cfg).converted, 4);
   const fs::path audio_dir = fs::path(cfg.output_dir) / "processed/unit/audio";
@@ -191,7 +172,7 @@ TEST(PrepareDataset, RerunsAreIncrementalAndCleanUp) {
   EXPECT_FALSE(fs::exists(audio_dir / "f0.wav.tmp.123.4"));
 
   // A changed source is converted again; a deleted one loses its output; a lost output is redone.
-  tone(in / "f1.wav", 16000, 0.6);
+  write_tone(in / "f1.wav", 16000, 0.6);
   fs::remove(in / "f2.wav");
   fs::remove(audio_dir / "f3.wav");
   r = prepare_dataset(cfg);
@@ -227,7 +208,7 @@ TEST(PrepareDataset, RerunsAreIncrementalAndCleanUp) {
 TEST(PrepareDataset, ResumesFromACheckpointOfAnInterruptedRun) {
   TempDir dir;
   const fs::path in = dir.path() / "in";
-  for (int i = 0; i < 6; ++i) tone(in / "s" / ("f" + std::to_string(i) + ".wav"), 16000, 0.3);
+  for (int i = 0; i < 6; ++i) write_tone(in / "s" / ("f" + std::to_string(i) + ".wav"), 16000, 0.3);
   const PrepareConfig cfg = config_for(dir);
   ASSERT_EQ(prepare_dataset(cfg).converted, 6);
   // Recreate what a run killed after two files leaves behind: a state checkpoint with two rows,
@@ -274,7 +255,7 @@ TEST(PrepareDataset, NothingUsableThrowsAndDoesNotRegister) {
 TEST(PrepareDataset, StrictFailsAfterRegisteringAndConfigIsValidated) {
   TempDir dir;
   const fs::path in = dir.path() / "in";
-  tone(in / "ok.wav", 16000, 0.3);
+  write_tone(in / "ok.wav", 16000, 0.3);
   xcodec::testing::write_bytes((in / "bad.wav").string(), "garbage garbage garbage");
   PrepareConfig cfg = config_for(dir);
   cfg.strict = true;
@@ -298,7 +279,7 @@ TEST(PrepareDataset, StrictFailsAfterRegisteringAndConfigIsValidated) {
 TEST(PrepareDataset, OutputInsideInputIsNotReingested) {
   TempDir dir;
   const fs::path in = dir.path() / "in";
-  tone(in / "a.wav", 16000, 0.3);
+  write_tone(in / "a.wav", 16000, 0.3);
   PrepareConfig cfg = config_for(dir);
   cfg.output_dir = (in / "data").string();
   EXPECT_EQ(prepare_dataset(cfg).usable(), 1);
