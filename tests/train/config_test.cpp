@@ -234,6 +234,24 @@ TEST_F(TrainingConfigTest, NonScalarKeysAndOptionsAreConfigErrors) {
                       "the 'defaults' entry of group 'model' must name one option, not a list");
 }
 
+// Found by bench/fuzz/fuzz_config_compose (the resolved-config round trip): yaml-cpp keeps both
+// entries of a repeated key, so the struct readers saw the first value and merges the last.
+TEST_F(TrainingConfigTest, RepeatedKeysAreConfigErrors) {
+  io::write_file_atomic((dir() / "twice.yaml").string(),
+                        "seed: 1\ntrain:\n  lambdas: {mel: 1}\n  lambdas: {mel: 2}\n");
+  try {
+    compose_config(dir().string(), {}, "twice");
+    ADD_FAILURE() << "no error for a repeated key";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 4, column 3: key 'lambdas' appears twice"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(
+      compose_config(dir().string(), {"dataset.names=[a]", "train.lambdas={mel: 1, mel: 2}"}),
+      ConfigError);
+}
+
 // Found by bench/fuzz/fuzz_config_compose: a group option or override key longer than the file
 // system allows escaped as std::filesystem::filesystem_error ("File name too long").
 TEST_F(TrainingConfigTest, OverlongNamesAreConfigErrors) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "xcodec/core/error.h"
@@ -48,14 +49,20 @@ void check_tree(const YAML::Node& node, const std::string& where, int depth, int
     throw ConfigError(where + ": nested more than " + std::to_string(kMaxConfigDepth) +
                       " levels deep (an alias inside its own anchor?)");
   if (node.IsMap()) {
+    std::set<std::string> keys;
     for (const auto& kv : node) {
+      const YAML::Mark mark = kv.first.Mark();
+      const std::string at = where + ", line " + std::to_string(mark.line + 1) + ", column " +
+                             std::to_string(mark.column + 1);
       if (!kv.first.IsScalar() && !kv.first.IsNull()) {
-        const YAML::Mark mark = kv.first.Mark();
-        throw ConfigError(where + ", line " + std::to_string(mark.line + 1) + ", column " +
-                          std::to_string(mark.column + 1) +
-                          ": a mapping key must be a single value, not a " +
+        throw ConfigError(at + ": a mapping key must be a single value, not a " +
                           (kv.first.IsMap() ? "mapping" : "list"));
       }
+      // yaml-cpp keeps both entries of a repeated key; lookups would see the first, merges the
+      // last. YAML itself requires unique keys.
+      const std::string key = kv.first.IsNull() ? "~" : kv.first.Scalar();
+      if (!keys.insert(key).second)
+        throw ConfigError(at + ": key '" + key + "' appears twice in one mapping");
       check_tree(kv.second, where, depth + 1, values);
     }
   } else if (node.IsSequence()) {
