@@ -47,6 +47,7 @@ void HealthConfig::from_yaml(const YAML::Node& node, const std::string& path) {
   r.read("min_codes_per_utterance", min_codes_per_utterance);
   r.read("min_usage_fraction_of_best", min_usage_fraction_of_best);
   r.read("saturation_threshold", saturation_threshold);
+  r.read("max_saturation", max_saturation);
   r.read("patience", patience);
   r.read("grace_intervals", grace_intervals);
   r.finish();
@@ -57,6 +58,7 @@ YAML::Node HealthConfig::to_yaml() const {
   n["min_codes_per_utterance"] = io::yaml_value(min_codes_per_utterance);
   n["min_usage_fraction_of_best"] = io::yaml_value(min_usage_fraction_of_best);
   n["saturation_threshold"] = io::yaml_value(saturation_threshold);
+  n["max_saturation"] = io::yaml_value(max_saturation);
   n["patience"] = io::yaml_value(patience);
   n["grace_intervals"] = io::yaml_value(grace_intervals);
   return n;
@@ -71,6 +73,8 @@ void HealthConfig::validate(const std::string& path) const {
     fail("min_usage_fraction_of_best", "must be in [0, 1) (0 disables the test)");
   if (!(saturation_threshold > 0 && saturation_threshold < 1))
     fail("saturation_threshold", "must be in (0, 1)");
+  if (!(max_saturation > 0 && max_saturation <= 1))
+    fail("max_saturation", "must be in (0, 1] (1 disables the test)");
   if (patience < 1) fail("patience", "must be >= 1");
   if (grace_intervals < 0) fail("grace_intervals", "must be >= 0");
 }
@@ -78,8 +82,8 @@ void HealthConfig::validate(const std::string& path) const {
 bool HealthConfig::operator==(const HealthConfig& o) const {
   return min_codes_per_utterance == o.min_codes_per_utterance &&
          min_usage_fraction_of_best == o.min_usage_fraction_of_best &&
-         saturation_threshold == o.saturation_threshold && patience == o.patience &&
-         grace_intervals == o.grace_intervals;
+         saturation_threshold == o.saturation_threshold && max_saturation == o.max_saturation &&
+         patience == o.patience && grace_intervals == o.grace_intervals;
 }
 
 std::vector<QuantizerHealth> code_statistics(const torch::Tensor& codes, int64_t codebook_size) {
@@ -141,6 +145,10 @@ void TrainingHealth::observe_encoder_grad_norm(double norm) {
   if (norm != 0.0) grad_all_zero_ = false;
 }
 
+bool TrainingHealth::max_saturation_exceeded(const QuantizerHealth& s) const {
+  return config_.max_saturation < 1 && s.saturation > config_.max_saturation;
+}
+
 HealthReport TrainingHealth::report() {
   HealthReport r;
   r.utterances = utterances_;
@@ -174,6 +182,10 @@ HealthReport TrainingHealth::report() {
           (was_alive || saturated || r.encoder_grad_zero)) {
         why << "quantizer " << q << " emits " << s.codes_per_utterance
             << " distinct codes per utterance (< " << config_.min_codes_per_utterance << "); ";
+      } else if (max_saturation_exceeded(s)) {
+        why << "quantizer " << q << " has " << 100.0 * s.saturation
+            << " % of its inputs saturated (mean |z| " << s.input_abs_mean
+            << "): only its extreme levels are used; ";
       } else if (config_.min_usage_fraction_of_best > 0 && best_usage_ > 0 &&
                  s.usage < config_.min_usage_fraction_of_best * best_usage_) {
         why << "quantizer " << q << " uses " << s.distinct_codes << " codes, under "
@@ -198,7 +210,7 @@ HealthReport TrainingHealth::report() {
     for (const QuantizerHealth& s : r.quantizers) saturation = std::max(saturation, s.saturation);
     std::ostringstream d;
     d << "codebook collapse: " << problems.substr(0, problems.size() - 2) << ". ";
-    if (saturation > 0.5) {
+    if (saturation > 0.5 && problems.find("saturated") == std::string::npos) {
       d << 100.0 * saturation
         << " % of the quantizer's inputs are saturated (the bound is flat there, so no gradient "
            "reaches the encoder). ";

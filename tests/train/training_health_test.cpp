@@ -91,6 +91,23 @@ TEST(TrainingHealth, UsageFarBelowItsBestAndAZeroEncoderGradientAreCollapse) {
   EXPECT_NE(r.diagnosis.find("gradient is exactly zero"), std::string::npos) << r.diagnosis;
 }
 
+// Codes still vary, but every input sits on the flat part of the bound (|z| in the thousands):
+// only the extreme levels are used and the encoder barely learns. That is collapse too.
+TEST(TrainingHealth, SaturatedInputsAreCollapseEvenWithSeveralCodes) {
+  xt::HealthConfig cfg;
+  cfg.grace_intervals = 0;
+  xt::TrainingHealth health(cfg, 65536);
+  health.observe_batch(cycling_codes(2, 50, 8), torch::full({2, 50, 8}, 3000.0));
+  health.observe_encoder_grad_norm(50.0);
+  const auto r = health.report();
+  EXPECT_TRUE(r.collapsed);
+  EXPECT_NE(r.diagnosis.find("saturated (mean |z| 3000)"), std::string::npos) << r.diagnosis;
+  cfg.max_saturation = 1.0;  // the test switched off
+  xt::TrainingHealth lenient(cfg, 65536);
+  lenient.observe_batch(cycling_codes(2, 50, 8), torch::full({2, 50, 8}, 3000.0));
+  EXPECT_FALSE(lenient.report().collapsed);
+}
+
 TEST(TrainingHealth, RejectsCodesOutsideTheCodebook) {
   xt::TrainingHealth health({}, 4);
   EXPECT_ANY_THROW(health.observe_batch(torch::full({1, 1, 3}, 4), {}));

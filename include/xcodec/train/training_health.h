@@ -26,6 +26,9 @@ struct HealthConfig {
   double min_usage_fraction_of_best = 0.05;
   /// |tanh(z)| above this counts as saturated (the FSQ bound is flat there).
   double saturation_threshold = 0.99;
+  /// A share of saturated inputs above this is collapse: the quantizer only emits its extreme
+  /// levels and hardly any gradient passes the bound (measured: |z| in the thousands).
+  double max_saturation = 0.95;
   /// Consecutive collapsed intervals before the alarm stops the run.
   int64_t patience = 3;
   /// Intervals at the start that are never judged (the first steps are noisy).
@@ -81,6 +84,8 @@ class TrainingHealth {
     double abs_sum = 0;
     double input_values = 0;
   };
+  bool max_saturation_exceeded(const QuantizerHealth& s) const;
+
   HealthConfig config_;
   int64_t codebook_size_;
   std::vector<Accumulator> acc_;
