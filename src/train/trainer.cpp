@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "core/torch_compat.h"
+#include "train/mixed_precision.h"
+#include "train/validation.h"
 #include "xcodec/audio/audio.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
@@ -75,54 +77,6 @@ void set_requires_grad(const std::vector<torch::Tensor>& params, bool on) {
 }
 
 bool finite(const torch::Tensor& t) { return std::isfinite(t.item<double>()); }
-
-/// Float16 training needs the loss scaled so small gradients survive (the original used
-/// Lightning's GradScaler); LibTorch 1.13 has no C++ GradScaler, so this is a minimal one.
-struct LossScaler {
-  bool enabled = false;
-  double scale = 65536.0;
-  int64_t good_steps = 0;
-  torch::Tensor apply(const torch::Tensor& loss) const { return enabled ? loss * scale : loss; }
-  /// Unscales gradients in place; false when any is non-finite (the step must be skipped).
-  bool unscale(const std::vector<torch::Tensor>& params) {
-    if (!enabled) return true;
-    bool ok = true;
-    for (const auto& p : params) {
-      if (!p.grad().defined()) continue;
-      p.grad().div_(scale);
-      ok = ok && torch::isfinite(p.grad()).all().item<bool>();
-    }
-    return ok;
-  }
-  void update(bool ok) {
-    if (!enabled) return;
-    if (!ok) {
-      scale = std::max(1.0, scale / 2);
-      good_steps = 0;
-    } else if (++good_steps % 2000 == 0) {
-      scale *= 2;
-    }
-  }
-};
-
-/// Mixed-precision autocast for the forward passes (CUDA only; see TrainerConfig::precision).
-class AutocastScope {
- public:
-  AutocastScope(bool enabled, torch::ScalarType dtype) : enabled_(enabled) {
-    if (!enabled_) return;
-    prev_ = compat::cuda_autocast_enabled();
-    compat::set_cuda_autocast(true, dtype);
-  }
-  ~AutocastScope() {
-    if (!enabled_) return;
-    compat::set_cuda_autocast(prev_, torch::kFloat16);
-    at::autocast::clear_cache();
-  }
-
- private:
-  bool enabled_;
-  bool prev_ = false;
-};
 
 struct GeneratorPass {
   torch::Tensor y;       // [B, 1, L]
@@ -547,69 +501,43 @@ class Trainer {
   }
 
   void validate() {
-    torch::NoGradGuard no_grad;
-    codec_->eval();
     data::DataLoader loader(val_dataset_, val_options_);
     const int64_t limit =
         cfg_.train.trainer.limit_val_batches > 0
             ? std::min(cfg_.train.trainer.limit_val_batches, loader.batches_per_epoch())
             : loader.batches_per_epoch();
-    double mel = 0.0;
-    double distinct_sum = 0.0;  // distinct codes per crop, summed
-    int64_t items = 0;
-    int64_t written = 0;
     const int64_t codebook = codebook_size();
-    torch::Tensor hist = torch::zeros({codebook}, torch::kFloat64);
+    const ValidationResult v = run_validation(
+        *codec_, loader, limit, *mel_loss_,
+        [this](const torch::Tensor& wav) { return semantic_target(wav); }, device_, codebook,
+        cfg_.train.val_examples);
     const fs::path example_dir = fs::path(cfg_.log_dir) / "val" / ("step=" + std::to_string(step_));
-    for (int64_t bi = 0; bi < limit; ++bi) {
-      const data::Batch b = loader.next();
-      const torch::Tensor y = b.wav.to(device_).unsqueeze(1);
-      const auto out = codec_->forward(y, semantic_target(b.wav));
-      mel += (*mel_loss_)(out.recon.squeeze(1), y.squeeze(1)).total.item<double>() * y.size(0);
-      items += y.size(0);
-      hist += torch::bincount(out.codes.flatten().to(torch::kCPU, torch::kInt64), {}, codebook)
-                  .to(torch::kFloat64);
-      for (int64_t i = 0; i < out.codes.size(0); ++i)
-        distinct_sum += eval::distinct_codes_per_quantizer(out.codes[i]);
-      for (int64_t i = 0; i < y.size(0) && written < cfg_.train.val_examples; ++i, ++written) {
-        fs::create_directories(example_dir);
-        const torch::Tensor rec = out.recon[i][0].to(torch::kCPU, torch::kFloat32).contiguous();
-        audio::Audio a;
-        a.sample_rate = static_cast<int>(model_config_.sample_rate);
-        a.samples.assign(rec.data_ptr<float>(), rec.data_ptr<float>() + rec.numel());
-        audio::write_audio((example_dir / ("example_" + std::to_string(written) + ".wav")).string(),
-                           a);
-        tb_->add_audio("val/example_" + std::to_string(written), a.samples, a.sample_rate, step_);
-      }
+    for (size_t i = 0; i < v.examples.size(); ++i) {
+      fs::create_directories(example_dir);
+      audio::Audio a;
+      a.sample_rate = static_cast<int>(model_config_.sample_rate);
+      a.samples = v.examples[i];
+      audio::write_audio((example_dir / ("example_" + std::to_string(i) + ".wav")).string(), a);
+      tb_->add_audio("val/example_" + std::to_string(i), a.samples, a.sample_rate, step_);
     }
-    codec_->train();
-    const double total = hist.sum().item<double>();
-    const torch::Tensor p = hist / std::max(1.0, total);
-    const double entropy = -(p * torch::log(p.clamp_min(1e-30))).sum().item<double>();
     nlohmann::json j;
     j["step"] = step_;
-    j["val/mel_loss"] = mel / std::max<int64_t>(1, items);
-    j["val/codebook_usage"] = (hist > 0).sum().item<double>() / static_cast<double>(codebook);
-    j["val/perplexity"] = std::exp(entropy);
-    j["val/codes_per_utt"] = distinct_sum / std::max<int64_t>(1, items);
-    j["val/items"] = items;
+    j["val/mel_loss"] = v.mel_loss;
+    j["val/codebook_usage"] = v.usage.usage;
+    j["val/perplexity"] = v.usage.perplexity;
+    j["val/codes_per_utt"] = v.codes_per_utt;
+    j["val/items"] = v.items;
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (it.key() != "step" && it.key() != "val/items")
         tb_->add_scalar(it.key(), it.value().get<double>(), step_);
     }
     jsonl_ << j.dump() << "\n";
     jsonl_.flush();
-    XCODEC_LOG_INFO("[val] step " << step_ << ": mel " << j["val/mel_loss"].get<double>()
-                                  << ", codebook usage "
-                                  << 100.0 * j["val/codebook_usage"].get<double>()
-                                  << "%, perplexity " << j["val/perplexity"].get<double>() << ", "
-                                  << j["val/codes_per_utt"].get<double>()
-                                  << " distinct codes per crop over " << items << " crops");
-    eval::CodeUsage usage;
-    usage.total = static_cast<int64_t>(total);
-    usage.distinct = (hist > 0).sum().item<int64_t>();
-    usage.usage = j["val/codebook_usage"].get<double>();
-    for (const std::string& w : eval::code_usage_warnings(usage, codebook, j["val/codes_per_utt"]))
+    XCODEC_LOG_INFO("[val] step " << step_ << ": mel " << v.mel_loss << ", codebook usage "
+                                  << 100.0 * v.usage.usage << "%, perplexity " << v.usage.perplexity
+                                  << ", " << v.codes_per_utt << " distinct codes per crop over "
+                                  << v.items << " crops");
+    for (const std::string& w : eval::code_usage_warnings(v.usage, codebook, v.codes_per_utt))
       XCODEC_LOG_WARN("[val] step " << step_ << ": warning: " << w);
   }
 
@@ -738,48 +666,6 @@ class Trainer {
 TrainResult run_training(const TrainingConfig& config) {
   Trainer trainer(config);
   return trainer.fit();
-}
-
-void export_checkpoint(const std::string& checkpoint, const std::string& output, bool keep_heads) {
-  auto file = io::SafetensorsFile::open(checkpoint);
-  const auto& meta = file->metadata();
-  auto it = meta.find(models::kMetaConfig);
-  if (it == meta.end()) {
-    throw CheckpointError(checkpoint +
-                          ": no model config in its metadata (not an xcodec checkpoint or export)");
-  }
-  const auto config = models::XCodec2Config::from_yaml(it->second);
-  models::CodecModel model(config, keep_heads);
-  if (file->contains("model.fc_prior.weight")) {
-    CheckpointReader(checkpoint).load_module("model.", *model);
-  } else {
-    models::LoadStateOptions o;
-    o.optional_prefixes = {"fc_post_s.", "SemanticDecoder_module."};
-    o.foreign_prefixes = {"semantic_model."};
-    if (!keep_heads)
-      o.foreign_prefixes.insert(o.foreign_prefixes.end(), o.optional_prefixes.begin(),
-                                o.optional_prefixes.end());
-    models::load_state(*model, models::SafetensorsSource(file), o);
-  }
-  if (config.semantic.teacher == "random") {
-    // The random teacher the codec was trained with travels with it, so encode needs nothing else.
-    auto seed_it = meta.find("xcodec.teacher_seed");
-    const uint64_t seed = seed_it != meta.end() ? std::stoull(seed_it->second) : 0;
-    models::Wav2Vec2BertModel w2v = models::make_random_teacher_model(config, seed);
-    std::vector<std::pair<std::string, torch::Tensor>> tensors = models::persistent_state(*model);
-    for (const auto& p : w2v->named_parameters(true))
-      tensors.emplace_back("semantic_model." + p.key(), p.value());
-    for (const auto& b : w2v->named_buffers(true))
-      tensors.emplace_back("semantic_model." + b.key(), b.value());
-    std::map<std::string, std::string> out_meta = {
-        {models::kMetaFormatVersion, models::kFormatVersion},
-        {models::kMetaModel, models::CodecModelImpl::kName},
-        {models::kMetaConfig, config.to_yaml()},
-        {"xcodec.teacher_config", w2v->options.config.to_json()}};
-    io::save_safetensors(output, tensors, out_meta);
-    return;
-  }
-  model->save_weights(output);
 }
 
 }  // namespace xcodec::train
