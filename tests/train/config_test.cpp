@@ -229,6 +229,8 @@ TEST_F(TrainingConfigTest, NonScalarKeysAndOptionsAreConfigErrors) {
   expect_config_error("seed: 1\n[a, b]: 1\n", {},
                       "line 2, column 1: a mapping key must be a single value, not a list");
   expect_config_error("x: {? {k: v} : 1}\n", {}, "a mapping key must be a single value");
+  // A null key (found by the resolved-config round trip): no lookup by name can reach it.
+  expect_config_error("x: [4, {~: 8}]\n", {}, "a mapping key must be a single value, not null");
   expect_config_error("x: {y: 1}\n", {"x={[k]: 1}"}, "override 'x={[k]: 1}', line 1");
   expect_config_error("defaults:\n  - model: [tiny, xcodec2]\n", {},
                       "the 'defaults' entry of group 'model' must name one option, not a list");

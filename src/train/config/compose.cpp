@@ -54,13 +54,15 @@ void check_tree(const YAML::Node& node, const std::string& where, int depth, int
       const YAML::Mark mark = kv.first.Mark();
       const std::string at = where + ", line " + std::to_string(mark.line + 1) + ", column " +
                              std::to_string(mark.column + 1);
-      if (!kv.first.IsScalar() && !kv.first.IsNull()) {
-        throw ConfigError(at + ": a mapping key must be a single value, not a " +
-                          (kv.first.IsMap() ? "mapping" : "list"));
+      if (!kv.first.IsScalar()) {
+        throw ConfigError(at + ": a mapping key must be a single value, not " +
+                          (kv.first.IsMap()        ? "a mapping"
+                           : kv.first.IsSequence() ? "a list"
+                                                   : "null"));
       }
       // yaml-cpp keeps both entries of a repeated key; lookups would see the first, merges the
       // last. YAML itself requires unique keys.
-      const std::string key = kv.first.IsNull() ? "~" : kv.first.Scalar();
+      const std::string& key = kv.first.Scalar();
       if (!keys.insert(key).second)
         throw ConfigError(at + ": key '" + key + "' appears twice in one mapping");
       check_tree(kv.second, where, depth + 1, values);
