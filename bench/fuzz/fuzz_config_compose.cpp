@@ -15,6 +15,7 @@
 #include <fstream>
 
 #include "fuzz_util.h"
+#include "xcodec/io/yaml_fields.h"
 #include "xcodec/train/config/training_config.h"
 
 #ifndef XCODEC_FUZZ_CONFIG_DIR
@@ -63,8 +64,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       die("the resolved config does not load again", e.what() + std::string("\n") + resolved);
     }
     if (!(again == config)) {
-      die("round trip", "the resolved config loads differently:\n" + resolved + "\nreloaded:\n" +
-                            xcodec::train::resolved_config_yaml(again, "fuzz"));
+      std::string parts;  // which groups differ, when the two texts look alike
+      if (!(again.dataset == config.dataset)) parts += " dataset";
+      if (!xcodec::io::yaml_equal(again.model, config.model)) parts += " model";
+      if (!(again.discriminator == config.discriminator)) parts += " discriminator";
+      if (!(again.train == config.train)) parts += " train";
+      die("round trip", "the resolved config loads differently (" + parts + " ):\n" + resolved +
+                            "\nreloaded:\n" + xcodec::train::resolved_config_yaml(again, "fuzz"));
     }
   });
   return 0;

@@ -43,8 +43,7 @@ if ! nice -n "$nice_level" ninja -C "$build" -j "${FUZZ_BUILD_JOBS:-2}" >"$build
 fi
 
 # ---- seeds ---------------------------------------------------------------------------------
-# LibTorch's own one-time allocations are not ours to report in the seed writer.
-ASAN_OPTIONS=detect_leaks=0 "$build/fuzz_seeds" "$out/seeds" "$root/configs"
+"$build/fuzz_seeds" "$out/seeds" "$root/configs"
 if command -v ffmpeg >/dev/null; then
   # More containers and codecs, made from the WAV seed (stereo, other rates).
   wav=$out/seeds/audio_decoder/tone_8k.wav
