@@ -284,6 +284,38 @@ TEST_F(TrainingConfigTest, AliasCyclesAndBombsAreConfigErrors) {
   EXPECT_THROW(compose_config(dir().string(), {"dataset.names=&y [*y]"}), ConfigError);
 }
 
+// Found by bench/fuzz/fuzz_config_compose (out of memory): `${x}` inside x copied x into itself,
+// once more on each resolution pass, and every lookup copied the whole tree.
+TEST_F(TrainingConfigTest, SelfReferencesAndReferenceBombsAreConfigErrors) {
+  auto expect_config_error = [&](const std::string& primary, const std::string& needle) {
+    io::write_file_atomic((dir() / "refs.yaml").string(), primary);
+    try {
+      compose_config(dir().string(), {}, "refs");
+      ADD_FAILURE() << "no error for " << primary;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_config_error("a: {b: 1, c: [{d: '${a}'}]}\n",
+                      "config key 'a.c[0].d' refers to '${a}', which contains it");
+  expect_config_error("a: x${a}\n", "config key 'a' refers to '${a}', which contains it");
+  // Six levels of ten references each: 10^6 values once resolved.
+  std::string bomb = "r0: {v: 1}\n";
+  for (int level = 1; level <= 6; ++level) {
+    bomb += "r" + std::to_string(level) + ": {";
+    for (int i = 0; i < 10; ++i)
+      bomb += (i ? ", k" : "k") + std::to_string(i) + ": '${r" + std::to_string(level - 1) + "}'";
+    bomb += "}\n";
+  }
+  expect_config_error(bomb, "more than 100000 values");
+  // References between siblings and to a parent's other keys still resolve.
+  io::write_file_atomic((dir() / "refs.yaml").string(),
+                        "a: {b: 1, c: '${a.b}', d: {e: '${a.b}x'}}\nf: ${a.d}\n");
+  const ComposedConfig ok = compose_config(dir().string(), {}, "refs");
+  EXPECT_EQ(ok.tree["a"]["c"].as<std::string>(), "1");
+  EXPECT_EQ(ok.tree["f"]["e"].as<std::string>(), "1x");
+}
+
 TEST(MergeYaml, MappingsMergeDeeplyOthersReplace) {
   YAML::Node a = YAML::Load("{x: {y: 1, z: [1, 2]}, w: 3}");
   merge_yaml(a, YAML::Load("{x: {z: [5], q: 2}, v: 4}"));

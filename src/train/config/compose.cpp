@@ -44,7 +44,7 @@ constexpr int64_t kMaxConfigValues = 100000;
 void check_tree(const YAML::Node& node, const std::string& where, int depth, int64_t* values) {
   if (++*values > kMaxConfigValues)
     throw ConfigError(where + ": more than " + std::to_string(kMaxConfigValues) +
-                      " values (aliases expanding to too much?)");
+                      " values (aliases or ${...} references expanding to too much?)");
   if (depth > kMaxConfigDepth)
     throw ConfigError(where + ": nested more than " + std::to_string(kMaxConfigDepth) +
                       " levels deep (an alias inside its own anchor?)");
@@ -218,20 +218,31 @@ void apply_override(YAML::Node& root, const Override& o) {
   node[leaf] = YAML::Clone(value);
 }
 
-const YAML::Node lookup(const YAML::Node& root, const std::string& key) {
-  YAML::Node node = YAML::Clone(root);
+// The node at dotted `key` under `root`, shared (not copied), or an undefined node. Only const
+// access: a non-const operator[] would add the missing key to a mapping that the caller may be
+// iterating.
+YAML::Node lookup(const YAML::Node& root, const std::string& key) {
+  YAML::Node node = root;
   for (const std::string& part : split_key(key)) {
     if (!node.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-    YAML::Node next = node[part];
+    const YAML::Node& view = node;
+    YAML::Node next = view[part];
     if (!next.IsDefined()) return next;
     node.reset(next);
   }
   return node;
 }
 
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
 // Resolves ${a.b} in scalars. A scalar that is exactly one reference takes the referenced
-// node (any kind); references inside longer text must name scalars.
-bool resolve_interpolations(YAML::Node node, const YAML::Node& root, const std::string& path) {
+// node (any kind); references inside longer text must name scalars. A reference to a node that
+// contains it is an error (each pass would nest the node once more), and the values copied in
+// count against the limit of check_tree (`values` holds the running count).
+bool resolve_interpolations(YAML::Node node, const YAML::Node& root, const std::string& path,
+                            int64_t* values) {
   bool changed = false;
   if (node.IsMap()) {
     for (auto kv : node) {
@@ -245,11 +256,16 @@ bool resolve_interpolations(YAML::Node node, const YAML::Node& root, const std::
         if (e == std::string::npos)
           throw ConfigError("config key '" + child_path + "': unterminated '${' in '" + text + "'");
         const std::string ref = text.substr(b + 2, e - b - 2);
+        if (ref == child_path || starts_with(child_path, ref + ".") ||
+            starts_with(child_path, ref + "["))
+          throw ConfigError("config key '" + child_path + "' refers to '${" + ref +
+                            "}', which contains it");
         const YAML::Node target = lookup(root, ref);
         if (!target.IsDefined())
           throw ConfigError("config key '" + child_path + "' refers to '${" + ref +
                             "}', which does not exist");
         if (b == 0 && e + 1 == text.size()) {
+          check_tree(target, "config key '" + child_path + "' ('${" + ref + "}')", 0, values);
           node[key] = YAML::Clone(target);
         } else {
           if (!target.IsScalar())
@@ -259,14 +275,15 @@ bool resolve_interpolations(YAML::Node node, const YAML::Node& root, const std::
         }
         changed = true;
       } else if (child.IsMap() || child.IsSequence()) {
-        changed |= resolve_interpolations(child, root, child_path);
+        changed |= resolve_interpolations(child, root, child_path, values);
       }
     }
   } else if (node.IsSequence()) {
     for (size_t i = 0; i < node.size(); ++i) {
       YAML::Node child = node[i];
       if (child.IsMap() || child.IsSequence())
-        changed |= resolve_interpolations(child, root, path + "[" + std::to_string(i) + "]");
+        changed |=
+            resolve_interpolations(child, root, path + "[" + std::to_string(i) + "]", values);
     }
   }
   return changed;
@@ -448,7 +465,9 @@ ComposedConfig compose_config(const std::string& config_dir,
   }
 
   for (const Override& o : key_overrides) apply_override(tree, o);
-  for (int pass = 0; pass < 8 && resolve_interpolations(tree, tree, ""); ++pass) {
+  int64_t values = 0;
+  check_tree(tree, "the composed config", 0, &values);
+  for (int pass = 0; pass < 8 && resolve_interpolations(tree, tree, "", &values); ++pass) {
   }
   result.tree = tree;
   return result;
