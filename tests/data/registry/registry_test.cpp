@@ -184,6 +184,26 @@ TEST(DatasetRegistry, RejectsBadNamesAndMalformedFiles) {
   EXPECT_EQ(xcodec::testing::read_bytes(file), "[1, 2]");
 }
 
+// Found by bench/fuzz/fuzz_registry (UBSan): nlohmann-json casts any number to the integer
+// type asked for, so 1e40 was undefined behaviour and 16000.5 or 2^32 + 16000 became another
+// integer; datasets.json and metadata.json now name the key instead.
+TEST(DatasetRegistry, IntegerKeysMustBeIntegersInRange) {
+  TempDir dir;
+  const std::string file = (dir.path() / "datasets.json").string();
+  for (const char* rate : {"1e40", "16000.5", "4294983296", "-1e300"}) {
+    xcodec::testing::write_bytes(file, std::string(R"({"a": {"path": "p", "sample_rate": )") +
+                                           rate + R"(, "audio_format": "wav"}})");
+    expect_error_with<IoError>([&] { DatasetRegistry::load(dir.str()); },
+                               {file, "key 'a.sample_rate' must be an integer in"});
+  }
+  const std::string meta = (dir.path() / "metadata.json").string();
+  xcodec::testing::write_bytes(meta, R"({"name": "a", "sample_rate": 16000, "audio_format": "wav",)"
+                                     R"( "splits": {"train": {"files": 1e30, "samples": 1,)"
+                                     R"( "hours": 0.5}}})");
+  expect_error_with<IoError>([&] { read_metadata(meta); },
+                             {meta, "key 'splits.train.files' must be an integer in"});
+}
+
 TEST(DatasetRegistry, ConcurrentUpdatesKeepEveryEntry) {
   TempDir dir;
   const std::string data = dir.str();
