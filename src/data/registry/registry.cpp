@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "data/registry/json_integer.h"
 #include "xcodec/core/error.h"
 #include "xcodec/io/atomic_file.h"
 
@@ -68,17 +69,6 @@ class RegistryLock {
   int fd_ = -1;
 };
 
-// Whether `value` (a JSON number) is an integer that T can hold.
-template <typename T>
-bool integer_fits(const json& value) {
-  if (value.is_number_unsigned())
-    return value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
-  if (!value.is_number_integer()) return false;
-  const int64_t v = value.get<int64_t>();
-  return v >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
-         v <= static_cast<int64_t>(std::numeric_limits<T>::max());
-}
-
 template <typename T>
 T get_key(const json& j, const char* key, const std::string& file, const std::string& where) {
   if (!j.is_object() || !j.contains(key)) {
@@ -88,7 +78,7 @@ T get_key(const json& j, const char* key, const std::string& file, const std::st
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     // nlohmann-json converts any number with a plain cast: 1e40 is undefined behaviour, and 2.5
     // or 2^32 + 16000 would silently become some other integer.
-    if (value.is_number() && !integer_fits<T>(value)) {
+    if (value.is_number() && !json_integer_fits<T>(value)) {
       throw IoError("'" + file + "': key '" + where + key + "' must be an integer in [" +
                     std::to_string(std::numeric_limits<T>::min()) + ", " +
                     std::to_string(std::numeric_limits<T>::max()) + "], not " + value.dump());
