@@ -20,17 +20,20 @@ void FsqImpl::reset() {
   const auto i32 = torch::TensorOptions().dtype(torch::kInt32);
   levels_ = register_buffer("_levels", torch::tensor(options.levels, torch::kLong).to(i32.dtype()));
   basis_ = register_buffer("_basis", torch::tensor(basis, torch::kLong).to(i32.dtype()));
-  // Same tensor arithmetic (and float32 rounding) as FSQ.bound() in 1.17.8.
-  half_l_ = register_buffer("_half_l", (levels_ - 1) * (1 + options.eps) / 2);
+  // Same tensor arithmetic (and float32 rounding) as FSQ.bound() in 1.17.8; the legacy bound
+  // (< 1.12.4) differs only in the sign of eps and tan for atanh.
+  const double margin = options.legacy_bound ? 1 - options.eps : 1 + options.eps;
+  half_l_ = register_buffer("_half_l", (levels_ - 1) * margin / 2);
   offset_ = register_buffer("_offset", (levels_.remainder(2) == 0).to(torch::kFloat32) * 0.5);
-  shift_ = register_buffer("_shift", torch::atanh(offset_ / half_l_));
+  shift_ = register_buffer("_shift", options.legacy_bound ? torch::tan(offset_ / half_l_)
+                                                          : torch::atanh(offset_ / half_l_));
   half_width_ = register_buffer("_half_width", torch::div(levels_, 2, "floor"));
 }
 
 void FsqImpl::pretty_print(std::ostream& stream) const {
   stream << "xcodec::models::FSQ(levels=[";
   for (size_t i = 0; i < options.levels.size(); ++i) stream << (i ? ", " : "") << options.levels[i];
-  stream << "])";
+  stream << "]" << (options.legacy_bound ? ", legacy_bound=true" : "") << ")";
 }
 
 int64_t FsqImpl::codebook_size() const {

@@ -71,6 +71,20 @@ ResidualFsqOutput ResidualFsqImpl::forward(const torch::Tensor& x) {
   return out;
 }
 
+QuantizerOutput ResidualFsqImpl::quantize(const torch::Tensor& x) {
+  ResidualFsqOutput r = forward(x);
+  QuantizerOutput out;
+  out.quantized = r.quantized;
+  out.indices = r.indices;
+  out.loss = torch::zeros({}, x.options().dtype(torch::kFloat32));
+  out.bound_input = r.projected;
+  return out;
+}
+
+torch::Tensor ResidualFsqImpl::dequantize(const torch::Tensor& indices) {
+  return get_output_from_indices(indices);
+}
+
 torch::Tensor ResidualFsqImpl::get_codes_from_indices(const torch::Tensor& indices) {
   if (indices.dim() != 3 || indices.size(2) > options.num_quantizers) {
     throw ShapeError(

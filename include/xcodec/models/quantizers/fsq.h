@@ -4,6 +4,10 @@
 /// straight-through round (half to even), codes = round(bound(z)) / (L // 2), index =
 /// Σ_d level_d · basis_d with dimension 0 least significant, int32. No parameters; `_levels`,
 /// `_basis` and the bound constants are non-persistent buffers.
+///
+/// `legacy_bound` selects the bound of vector-quantize-pytorch < 1.12.4 that DwanCodec and
+/// duchenzhuang/FSQ-pytorch copied (spec §1.4 first row, Gotcha 3): half_l = (L−1)(1−eps)/2 and
+/// shift = tan(offset / half_l), so bound(0) ≠ 0 (−1.4e-5 for L = 8). Everything else is equal.
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
@@ -15,6 +19,9 @@ namespace xcodec::models {
 struct FsqOptions {
   std::vector<int64_t> levels{4, 4, 4, 4, 4, 4, 4, 4};  ///< levels per dimension (≥ 2)
   double eps = 1e-3;                                    ///< bound margin (1.12.12+)
+  /// false: atanh shift, (1 + eps) (≥ 1.12.12, X-Codec-2.0); true: tan shift, (1 − eps)
+  /// (< 1.12.4, DwanCodec).
+  bool legacy_bound = false;
 };
 
 /// Result of quantising [..., d] values.

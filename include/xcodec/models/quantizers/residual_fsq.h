@@ -5,6 +5,10 @@
 /// 1.12.5–1.18.4), then per layer q: FSQ(residual / scale_q), scale_q = (L−1)^−q, and
 /// project_out of the summed codes. Keys: `project_in.{weight,bias}`,
 /// `project_out.{weight,bias}`; `layers.*` and `_scales` hold no persistent state.
+///
+/// Also a Quantizer (kind "residual_fsq"): quantize()/dequantize() are thin adapters around
+/// forward()/get_output_from_indices() with a zero loss and bound_input = `projected`. It is
+/// not in make_quantizer()'s registry: X-Codec-2.0 builds it from its own config.
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "xcodec/models/quantizers/fsq.h"
+#include "xcodec/models/quantizers/quantizer.h"
 
 namespace xcodec::models {
 
@@ -32,7 +37,7 @@ struct ResidualFsqOutput {
   torch::Tensor codes;      ///< [B, T, d] Σ_q codes_q·scale_q before project_out
 };
 
-class ResidualFsqImpl : public torch::nn::Cloneable<ResidualFsqImpl> {
+class ResidualFsqImpl : public torch::nn::Cloneable<ResidualFsqImpl>, public Quantizer {
  public:
   explicit ResidualFsqImpl(ResidualFsqOptions options = {});
   void reset() override;
@@ -45,8 +50,19 @@ class ResidualFsqImpl : public torch::nn::Cloneable<ResidualFsqImpl> {
   /// indices [B, T, Q] → summed scaled codes [B, T, d] (before project_out).
   torch::Tensor get_codes_from_indices(const torch::Tensor& indices);
 
+  // ---- Quantizer ----
+  /// forward(x) as a QuantizerOutput: quantized, indices [B, T, Q], loss 0,
+  /// bound_input = projected.
+  QuantizerOutput quantize(const torch::Tensor& x) override;
+  /// get_output_from_indices(indices).
+  torch::Tensor dequantize(const torch::Tensor& indices) override;
+  int64_t codebook_size() const override;
+  int64_t num_quantizers() const override { return options.num_quantizers; }
+  int64_t dim() const override { return options.dim; }
+  std::string kind() const override { return "residual_fsq"; }
+  std::shared_ptr<torch::nn::Module> module() override { return shared_from_this(); }
+
   int64_t codebook_dim() const { return static_cast<int64_t>(options.levels.size()); }
-  int64_t codebook_size() const;
   bool has_projections() const { return options.dim != codebook_dim(); }
 
   ResidualFsqOptions options;
