@@ -232,6 +232,7 @@ class Runner {
     const std::string part = final_path.string() + ".part";
     PartLock lock(part);
     if (lock.waited() && recorded_done(item, final_path, state_.load(), &rec)) {
+      std::remove(part.c_str());  // the empty one our lock attempt created
       ++already_done_;
       return rec;  // the other run finished it
     }
@@ -261,7 +262,6 @@ class Runner {
         io::commit_file(part, final_path.string());
         progress_->finish(slot, true);
         rec = {item.url, got.size, algorithm + ":" + got.digest, "done", false};
-        if (config_.skip_checksum && !item.checksum.empty()) rec.checksum = "";
         record(final_path, rec);
         ++downloaded_;
         return rec;

@@ -167,7 +167,12 @@ ExtractResult extract_archive(const std::string& archive_path, const std::string
     const mode_t type = archive_entry_filetype(entry);
     const char* hardlink = archive_entry_hardlink(entry);
     if (hardlink) {
-      const std::string target = checked_member_path(archive_path, hardlink);
+      const std::string link = hardlink;
+      bool inside = !link.empty() && link[0] != '/';
+      for (const auto& c : split_components(link)) inside = inside && c != "..";
+      if (!inside)
+        refuse(archive_path, member, "is a hard link to '" + link + "' outside the target");
+      const std::string target = checked_member_path(archive_path, link);
       if (target.empty()) refuse(archive_path, member, "is a hard link to the target folder");
       archive_entry_set_hardlink(entry, (root + target).c_str());
     } else if (type == AE_IFLNK) {

@@ -292,7 +292,10 @@ FetchResult fetch_to_file(const std::string& url, const std::string& part_path,
     curl_easy_setopt(h.get(), CURLOPT_XFERINFOFUNCTION, on_xfer);
     curl_easy_setopt(h.get(), CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(h.get(), CURLOPT_NOPROGRESS, 0L);
-    if (t.offset > 0) curl_easy_setopt(h.get(), CURLOPT_RESUME_FROM_LARGE, curl_off_t{t.offset});
+    // CURLOPT_RANGE rather than RESUME_FROM: a server that ignores the range answers 200 with
+    // the whole file, which on_body then takes from the start instead of failing the try.
+    const std::string range = std::to_string(t.offset) + "-";
+    if (t.offset > 0) curl_easy_setopt(h.get(), CURLOPT_RANGE, range.c_str());
     const CURLcode rc = curl_easy_perform(h.get());
     if (!t.checked) curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &t.status);
     t.curl = nullptr;
