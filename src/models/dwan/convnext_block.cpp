@@ -52,7 +52,8 @@ torch::Tensor ConvNextBlockImpl::forward(const torch::Tensor& x) {
 
 void init_dwan_weights(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
-  for (auto& m : module.modules(/*include_self=*/true)) {
+  // Children only: called from reset(), before the module itself is held by a shared_ptr.
+  for (auto& m : module.modules(/*include_self=*/false)) {
     torch::Tensor weight;
     torch::Tensor bias;
     if (auto* conv = m->as<torch::nn::Conv1dImpl>()) {
