@@ -63,7 +63,8 @@ void DownloadProgress::stop() {
   cv_.notify_all();
   if (thread_.joinable()) {
     thread_.join();
-    draw(/*final_draw=*/true);
+    // On a terminal the total stays on screen; plain lines end with the caller's summary.
+    if (mode_ == Mode::kBar) draw(/*final_draw=*/true);
   }
 }
 

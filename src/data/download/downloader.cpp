@@ -163,7 +163,8 @@ class Runner {
 
   void fail(const std::string& what) {
     std::lock_guard<std::mutex> lock(mu_);
-    XCODEC_LOG_ERROR("[download] " << what);
+    // The first failure is the message run() throws, so it is not logged twice.
+    if (!failures_.empty()) XCODEC_LOG_ERROR("[download] " << what);
     failures_.push_back(what);
   }
 
