@@ -25,7 +25,7 @@ namespace xm = xcodec::models;
 constexpr double kSeconds = 10.0;
 
 struct Setup {
-  xm::CodecModel model{nullptr};
+  xm::XCodec2Model model{nullptr};
   torch::Tensor wave;      // [1, 1, N'] padded
   torch::Tensor semantic;  // [1, T, 1024]
   torch::Tensor codes;     // [1, 1, T]
@@ -35,7 +35,7 @@ Setup& setup() {
   static Setup s = [] {
     torch::manual_seed(0);
     Setup st;
-    st.model = xm::CodecModel(xm::XCodec2Config{}, /*with_training_heads=*/false);
+    st.model = xm::XCodec2Model(xm::XCodec2Config{}, /*with_training_heads=*/false);
     st.model->prepare_for_inference();
     const auto& c = st.model->config;
     const int64_t n = static_cast<int64_t>(kSeconds * c.sample_rate);

@@ -1,5 +1,6 @@
 #pragma once
-/// xcodec: neural speech codec (X-Codec-2.0) — the public inference API. LibTorch stays hidden.
+/// xcodec: neural speech codecs (X-Codec-2.0, DwanCodec) — the public inference API. LibTorch
+/// stays hidden.
 ///
 ///   #include <xcodec/xcodec.h>
 ///
@@ -65,7 +66,8 @@ class Codec : public std::enable_shared_from_this<Codec> {
   /// length share one forward pass).
   std::vector<Codes> encode_batch(const std::vector<std::vector<float>>& utterances,
                                   int sample_rate) const;
-  /// Codes → samples at sample_rate(), hop samples per frame (the padding is not trimmed).
+  /// Codes → samples at sample_rate(): hop samples per frame (one hop fewer in all for
+  /// centre-mode decoders such as DwanCodec's); the encoder's padding is not trimmed.
   std::vector<float> decode(const Codes& codes) const;
   std::vector<std::vector<float>> decode_batch(const std::vector<Codes>& codes) const;
   /// Encode then decode, resampled back: exactly the input's length at the input's rate.
@@ -81,8 +83,10 @@ class Codec : public std::enable_shared_from_this<Codec> {
   int64_t num_quantizers() const;
   /// Whether encode() can run (a semantic teacher is available or the model needs none).
   bool can_encode() const;
-  /// "xcodec2".
+  /// The codec family ("xcodec2", "dwan").
   std::string model_name() const;
+  /// Its quantizer ("fsq", "lfq", "ema", "vq").
+  std::string quantizer_kind() const;
   /// The compute precision that runs ("fp32" or "bf16"), after CodecOptions::precision was
   /// resolved for this hardware, and why (one line).
   std::string compute_precision() const;

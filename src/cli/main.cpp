@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   xcodec::cli::set_program_arguments(argc, argv);
   // Large temporaries of the convolutions otherwise page-fault on every call (docs/models.md).
   xcodec::tune_allocator_for_inference();
-  CLI::App app{"xcodec: neural speech codecs (X-Codec-2.0) in C++"};
+  CLI::App app{"xcodec: neural speech codecs (X-Codec-2.0, DwanCodec) in C++"};
   app.require_subcommand(1);
   app.set_version_flag(
       "--version", "xcodec " + xcodec::version() + " (LibTorch " + xcodec::torch_version() + ")");

@@ -14,8 +14,9 @@ namespace {
 void add_train_command(CLI::App& root) {
   auto* cmd = root.add_subcommand(
       "train",
-      "Train (or resume) an X-Codec-2.0 model. Config groups are chosen by name and any key is\n"
-      "overridden by its dotted path, e.g.\n"
+      "Train (or resume) a codec: X-Codec-2.0 (model=xcodec2, xcodec2-small, tiny) or DwanCodec\n"
+      "(model=dwan24k, dwan-tiny; model.quantizer=fsq|lfq|ema|vq). Config groups are chosen by\n"
+      "name and any key is overridden by its dotted path, e.g.\n"
       "  xcodec train data_dir=DATA dataset.names='[mini]' model=tiny log_dir=LOG "
       "train.trainer.max_steps=40\n"
       "A log_dir holding last.ckpt resumes from it. SIGINT/SIGTERM finish the step, write "
@@ -57,8 +58,8 @@ void add_train_command(CLI::App& root) {
 
 void add_export_command(CLI::App& root) {
   auto* cmd = root.add_subcommand("export",
-                                  "Write inference weights (original key names, model config in "
-                                  "the metadata) from a checkpoint");
+                                  "Write inference weights (original key names, model family and "
+                                  "config in the metadata) from a checkpoint");
   struct Args {
     std::string checkpoint;
     std::string output;
@@ -70,7 +71,8 @@ void add_export_command(CLI::App& root) {
       ->required();
   cmd->add_option("-o,--output", args->output, "output .safetensors")->required();
   cmd->add_flag("--keep-training-heads", args->keep_heads,
-                "also keep fc_post_s and SemanticDecoder_module (for fine-tuning with init_from)");
+                "X-Codec-2.0: also keep fc_post_s and SemanticDecoder_module (for fine-tuning "
+                "with init_from)");
   cmd->callback([args] {
     train::export_checkpoint(args->checkpoint, args->output, args->keep_heads);
     std::cout << "wrote " << args->output << "\n";

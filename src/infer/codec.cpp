@@ -7,60 +7,45 @@
 #include "xcodec/audio/resample.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
-#include "xcodec/io/safetensors.h"
-#include "xcodec/models/codecs/semantic_teacher_factory.h"
-#include "xcodec/models/codecs/xcodec2_model.h"
+#include "xcodec/models/codecs/codec_registry.h"
 #include "xcodec/models/layers/precision_choice.h"
-#include "xcodec/models/semantic/wav2vec2_bert.h"
 #include "xcodec/xcodec.h"
 
 namespace xcodec {
 
 struct Codec::Impl {
-  models::XCodec2Config config;
   // LibTorch's forward() is non-const; inference never mutates the modules.
-  mutable models::CodecModel model{nullptr};
-  std::shared_ptr<const models::SemanticTeacher> teacher;
-  bool semantic_off = false;  // the model was trained without a teacher (zeros in)
-  std::string teacher_error;  // why encode() cannot run, when it cannot
+  std::unique_ptr<models::CodecModel> model;
+  models::CodecInfo info;
   torch::Device device = torch::kCPU;
   models::PrecisionChoice precision;
 
-  int64_t codebook_size() const {
-    int64_t n = 1;
-    for (int64_t l : config.codec_decoder.levels) n *= l;
-    return n;
-  }
-
-  torch::Tensor semantic_input(const torch::Tensor& wav_padded) const {
-    if (teacher) return teacher->hidden(wav_padded).to(device, torch::kFloat32);
-    if (semantic_off) {
-      return torch::zeros({wav_padded.size(0), wav_padded.size(1) / config.hop_length(),
-                           config.semantic.hidden_size},
-                          torch::TensorOptions().device(device));
-    }
-    throw ConfigError(teacher_error);
-  }
+  int64_t codebook_size() const { return info.codebook_size; }
 
   // [B, N'] padded waveforms of equal length → codes [B, Q, T] (CPU int32).
   torch::Tensor encode_padded(const torch::Tensor& wav_padded) const {
+    if (!model->can_encode()) throw ConfigError(model->cannot_encode_reason());
     torch::InferenceMode guard;
     const torch::Tensor wav = wav_padded.to(device);
-    return model->encode(wav.unsqueeze(1), semantic_input(wav)).to(torch::kCPU, torch::kInt32);
+    return model->encode(wav.unsqueeze(1)).to(torch::kCPU, torch::kInt32);
+  }
+
+  torch::Tensor pad(const torch::Tensor& x) const {  // [N] → [padded_length(N)]
+    const int64_t n = x.size(0);
+    return torch::constant_pad_nd(x, {0, model->padded_length(n) - n});
   }
 
   torch::Tensor to_model_rate(const std::vector<float>& samples, int rate) const {
     if (rate <= 0) throw ConfigError("encode: invalid sample rate " + std::to_string(rate));
     if (samples.empty()) throw ShapeError("encode: empty audio");
-    std::vector<float> x =
-        rate == config.sample_rate
-            ? samples
-            : audio::resample(samples, rate, static_cast<int>(config.sample_rate));
+    std::vector<float> x = rate == info.sample_rate
+                               ? samples
+                               : audio::resample(samples, rate, static_cast<int>(info.sample_rate));
     return torch::from_blob(x.data(), {static_cast<int64_t>(x.size())}, torch::kFloat32).clone();
   }
 
   torch::Tensor check_codes(const Codes& c) const {
-    const int64_t q = config.codec_decoder.vq_num_quantizers;
+    const int64_t q = info.num_quantizers;
     if (c.num_quantizers != q) {
       throw ShapeError("codes have " + std::to_string(c.num_quantizers) +
                        " quantizers, the model has " + std::to_string(q));
@@ -83,7 +68,7 @@ struct Codec::Impl {
     Codes c;
     c.num_quantizers = codes_qt.size(0);
     c.frames = codes_qt.size(1);
-    c.frame_rate = config.frame_rate();
+    c.frame_rate = info.frame_rate();
     const torch::Tensor t = codes_qt.contiguous().to(torch::kInt32);
     c.data.assign(t.data_ptr<int32_t>(), t.data_ptr<int32_t>() + t.numel());
     return c;
@@ -104,13 +89,11 @@ std::shared_ptr<const Codec> Codec::load(const std::string& path, const CodecOpt
   auto impl = std::make_unique<Impl>();
   impl->device = torch::Device(options.device);
   if (options.num_threads > 0) torch::set_num_threads(options.num_threads);
-  auto file = io::SafetensorsFile::open(path);
-  const auto& meta = file->metadata();
-  auto it = meta.find(models::kMetaConfig);
-  impl->config =
-      it != meta.end() ? models::XCodec2Config::from_yaml(it->second) : models::XCodec2Config{};
-  impl->model = models::load_codec_model(path, impl->config);
-  impl->model->to(impl->device);
+  models::CodecBuildOptions build;
+  build.device = impl->device;
+  build.teacher = options.teacher;
+  impl->model = models::load_codec(path, build);
+  impl->info = impl->model->info();
   impl->precision = models::choose_compute_precision(options.precision, impl->device);
   if (impl->precision.fell_back) {
     XCODEC_LOG_WARN("[infer] " << impl->precision.reason);
@@ -118,39 +101,7 @@ std::shared_ptr<const Codec> Codec::load(const std::string& path, const CodecOpt
     XCODEC_LOG_INFO("[infer] " << impl->precision.reason);
   }
   impl->model->set_compute_precision(impl->precision.precision);
-  impl->model->eval();
-
-  // The teacher: weights nested in the file, an explicit folder, or the config's own choice.
-  const std::string& choice = impl->config.semantic.teacher;
-  if (file->contains("semantic_model.feature_projection.projection.weight")) {
-    models::Wav2Vec2BertOptions wo;
-    auto tc = meta.find("xcodec.teacher_config");
-    if (tc != meta.end()) wo.config = models::Wav2Vec2BertConfig::from_json(tc->second, path);
-    wo.num_layers = impl->config.semantic.teacher_layer;
-    models::Wav2Vec2BertModel w2v(wo);
-    models::load_wav2vec2_bert_weights(w2v, *file, "semantic_model.");
-    models::SemanticTeacherOptions to;
-    to.layer = wo.num_layers;
-    to.device = impl->device;
-    impl->teacher = std::make_shared<const models::SemanticTeacher>(w2v, to);
-  } else if (!options.teacher.empty()) {
-    auto cfg = impl->config;
-    cfg.semantic.teacher = options.teacher;
-    impl->teacher = models::make_semantic_teacher(cfg, impl->device);
-  } else if (choice == "none") {
-    impl->semantic_off = true;
-  } else if (choice != "random" && !choice.empty()) {
-    try {
-      impl->teacher = models::make_semantic_teacher(impl->config, impl->device);
-    } catch (const ConfigError& e) {
-      impl->teacher_error = std::string("encoding needs the semantic teacher: ") + e.what();
-    }
-  }
-  if (!impl->teacher && !impl->semantic_off && impl->teacher_error.empty()) {
-    impl->teacher_error =
-        "encoding needs the w2v-BERT 2.0 semantic teacher, which '" + path +
-        "' does not contain: pass its folder (config.json + model.safetensors) with --teacher";
-  }
+  impl->model->module().eval();
   return std::shared_ptr<const Codec>(new Codec(std::move(impl)));
 }
 
@@ -160,10 +111,9 @@ Codes Codec::encode(const std::vector<float>& samples, int sample_rate) const {
 
 std::vector<Codes> Codec::encode_batch(const std::vector<std::vector<float>>& utterances,
                                        int sample_rate) const {
-  const int64_t hop = impl_->config.hop_length();
   std::vector<torch::Tensor> padded;
   for (const auto& u : utterances)
-    padded.push_back(models::pad_for_encoding(impl_->to_model_rate(u, sample_rate), hop));
+    padded.push_back(impl_->pad(impl_->to_model_rate(u, sample_rate)));
   // Group by padded length: one forward per group, so no item sees another's padding.
   std::map<int64_t, std::vector<size_t>> groups;
   for (size_t i = 0; i < padded.size(); ++i) groups[padded[i].size(0)].push_back(i);
@@ -207,12 +157,11 @@ std::vector<std::vector<float>> Codec::decode_batch(const std::vector<Codes>& co
 
 std::vector<float> Codec::reconstruct(const std::vector<float>& samples, int sample_rate) const {
   const torch::Tensor x = impl_->to_model_rate(samples, sample_rate);  // resampled once
-  const torch::Tensor codes =
-      impl_->encode_padded(models::pad_for_encoding(x, impl_->config.hop_length()).unsqueeze(0));
+  const torch::Tensor codes = impl_->encode_padded(impl_->pad(x).unsqueeze(0));
   std::vector<float> y = impl_->decode_tensor(codes);
   y.resize(static_cast<size_t>(x.size(0)));  // drop the model's padding
-  if (sample_rate != impl_->config.sample_rate) {
-    y = audio::resample(y, static_cast<int>(impl_->config.sample_rate), sample_rate);
+  if (sample_rate != impl_->info.sample_rate) {
+    y = audio::resample(y, static_cast<int>(impl_->info.sample_rate), sample_rate);
   }
   y.resize(samples.size(), 0.0f);  // resampling may be off by a sample
   return y;
@@ -229,13 +178,14 @@ std::string Codec::compute_precision() const {
   return models::to_string(impl_->precision.precision);
 }
 std::string Codec::compute_precision_reason() const { return impl_->precision.reason; }
-int Codec::sample_rate() const { return static_cast<int>(impl_->config.sample_rate); }
-double Codec::frame_rate() const { return impl_->config.frame_rate(); }
-int64_t Codec::hop_length() const { return impl_->config.hop_length(); }
+int Codec::sample_rate() const { return static_cast<int>(impl_->info.sample_rate); }
+double Codec::frame_rate() const { return impl_->info.frame_rate(); }
+int64_t Codec::hop_length() const { return impl_->info.hop_length; }
 int64_t Codec::codebook_size() const { return impl_->codebook_size(); }
-int64_t Codec::num_quantizers() const { return impl_->config.codec_decoder.vq_num_quantizers; }
-bool Codec::can_encode() const { return impl_->teacher || impl_->semantic_off; }
-std::string Codec::model_name() const { return models::CodecModelImpl::kName; }
+int64_t Codec::num_quantizers() const { return impl_->info.num_quantizers; }
+bool Codec::can_encode() const { return impl_->model->can_encode(); }
+std::string Codec::model_name() const { return impl_->info.name; }
+std::string Codec::quantizer_kind() const { return impl_->info.quantizer; }
 
 StreamingDecoder::StreamingDecoder(std::shared_ptr<const Codec> codec, int64_t left_context,
                                    int64_t lookahead)
@@ -277,9 +227,14 @@ std::vector<float> StreamingDecoder::emit(int64_t until_frame, bool final) {
   }
   const std::vector<float> audio = codec_->decode(window);
   const int64_t hop = codec_->hop_length();
-  const auto first = audio.begin() + (emitted_frames_ - begin) * hop;
-  const auto last = audio.begin() + (until_frame - begin) * hop;
-  std::vector<float> out(first, last);
+  const int64_t available = static_cast<int64_t>(audio.size());
+  // A decoder may give fewer than hop samples per frame at the window's end (centre-mode
+  // ISTFT: one hop less); release only whole frames it covered, or everything at the end.
+  if (!final) until_frame = std::min(until_frame, begin + available / hop);
+  if (until_frame <= emitted_frames_) return {};
+  const int64_t from = std::min(available, (emitted_frames_ - begin) * hop);
+  const int64_t to = final ? available : std::min(available, (until_frame - begin) * hop);
+  std::vector<float> out(audio.begin() + from, audio.begin() + to);
   emitted_frames_ = until_frame;
   return out;
 }

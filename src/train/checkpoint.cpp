@@ -218,6 +218,11 @@ std::vector<std::string> CheckpointReader::keys_with_prefix(const std::string& p
   return out;
 }
 
+bool is_training_checkpoint(const std::string& path) {
+  const auto file = io::SafetensorsFile::open(path);
+  return file->metadata().count("xcodec.checkpoint_version") > 0;
+}
+
 std::vector<std::string> resume_candidates(const std::string& log_dir) {
   namespace fs = std::filesystem;
   std::vector<std::string> out;

@@ -1,17 +1,11 @@
 // `xcodec export`: a training checkpoint (or an export) → self-describing inference weights.
 #include <torch/torch.h>
 
-#include <map>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "xcodec/core/error.h"
 #include "xcodec/io/safetensors.h"
-#include "xcodec/models/codecs/semantic_teacher_factory.h"
-#include "xcodec/models/codecs/xcodec2_model.h"
-#include "xcodec/models/layers/state_dict.h"
-#include "xcodec/models/semantic/wav2vec2_bert.h"
+#include "xcodec/models/codecs/codec_registry.h"
 #include "xcodec/train/checkpoint.h"
 #include "xcodec/train/trainer.h"
 
@@ -25,38 +19,27 @@ void export_checkpoint(const std::string& checkpoint, const std::string& output,
     throw CheckpointError(checkpoint +
                           ": no model config in its metadata (not an xcodec checkpoint or export)");
   }
-  const auto config = models::XCodec2Config::from_yaml(it->second);
-  models::CodecModel model(config, keep_heads);
-  if (file->contains("model.fc_prior.weight")) {
-    CheckpointReader(checkpoint).load_module("model.", *model);
+  models::CodecBuildOptions options;
+  options.training = keep_heads;
+  options.conditioning = false;  // weights only: no teacher to load
+  if (auto seed = meta.find("xcodec.teacher_seed"); seed != meta.end())
+    options.seed = std::stoull(seed->second);
+  std::string yaml = it->second;
+  // Files from before the family registry: the config has no name; the metadata does.
+  if (auto name = meta.find(models::kMetaModel);
+      name != meta.end() && models::codec_name_of(yaml) != name->second) {
+    yaml = "name: " + name->second + "\n" + yaml;
+  }
+  auto codec = models::build_codec(yaml, options);
+  if (is_training_checkpoint(checkpoint)) {
+    CheckpointReader(checkpoint).load_module("model.", codec->module());
   } else {
-    models::LoadStateOptions o;
-    o.optional_prefixes = {"fc_post_s.", "SemanticDecoder_module."};
-    o.foreign_prefixes = {"semantic_model."};
-    if (!keep_heads)
-      o.foreign_prefixes.insert(o.foreign_prefixes.end(), o.optional_prefixes.begin(),
-                                o.optional_prefixes.end());
-    models::load_state(*model, models::SafetensorsSource(file), o);
+    codec->load_weights(checkpoint);
   }
-  if (config.semantic.teacher == "random") {
-    // The random teacher the codec was trained with travels with it, so encode needs nothing else.
-    auto seed_it = meta.find("xcodec.teacher_seed");
-    const uint64_t seed = seed_it != meta.end() ? std::stoull(seed_it->second) : 0;
-    models::Wav2Vec2BertModel w2v = models::make_random_teacher_model(config, seed);
-    std::vector<std::pair<std::string, torch::Tensor>> tensors = models::persistent_state(*model);
-    for (const auto& p : w2v->named_parameters(true))
-      tensors.emplace_back("semantic_model." + p.key(), p.value());
-    for (const auto& b : w2v->named_buffers(true))
-      tensors.emplace_back("semantic_model." + b.key(), b.value());
-    std::map<std::string, std::string> out_meta = {
-        {models::kMetaFormatVersion, models::kFormatVersion},
-        {models::kMetaModel, models::CodecModelImpl::kName},
-        {models::kMetaConfig, config.to_yaml()},
-        {"xcodec.teacher_config", w2v->options.config.to_json()}};
-    io::save_safetensors(output, tensors, out_meta);
-    return;
-  }
-  model->save_weights(output);
+  std::map<std::string, std::string> extra;
+  if (auto seed = meta.find("xcodec.teacher_seed"); seed != meta.end())
+    extra["xcodec.teacher_seed"] = seed->second;
+  codec->save_inference_file(output, extra);
 }
 
 }  // namespace xcodec::train

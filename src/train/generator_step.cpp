@@ -3,19 +3,20 @@
 #include <torch/torch.h>
 
 #include "xcodec/losses/gan_loss.h"
-#include "xcodec/losses/semantic_loss.h"
 #include "xcodec/losses/stft_loss.h"
+#include "xcodec/train/loss_terms.h"
 
 namespace xcodec::train {
 
 GeneratorLoss generator_loss(const TrainConfig& config, const losses::MultiResolutionMelLoss& mel,
-                             const torch::Tensor& y_hat, const torch::Tensor& y,
-                             models::Discriminators disc, const torch::Tensor& semantic_recon,
-                             const torch::Tensor& semantic_target) {
+                             const models::CodecTrainOutput& out, models::DiscriminatorSet* disc) {
   GeneratorLoss g;
+  const torch::Tensor& y_hat = out.recon;
+  const torch::Tensor& y = out.target;
+  auto w = [&](const std::string& term) { return config.weight(term); };
   // The mel term is always computed: it is the quantity every run logs.
   g.terms["mel"] = mel(y_hat.squeeze(1).to(torch::kFloat32), y.squeeze(1)).total;
-  if (disc && (config.use_adv_loss || config.use_feat_loss)) {
+  if (disc && (w("adv") > 0 || w("feat") > 0)) {
     models::DiscriminatorOutputs real;
     {
       torch::NoGradGuard no_grad;
@@ -25,24 +26,19 @@ GeneratorLoss generator_loss(const TrainConfig& config, const losses::MultiResol
     g.terms["adv"] = losses::generator_adversarial_loss(fake.logits).total;
     g.terms["feat"] = losses::feature_matching_loss(fake.feature_maps, real.feature_maps);
   }
-  if (semantic_target.defined()) {
-    g.terms["semantic"] = losses::semantic_reconstruction_loss(semantic_recon, semantic_target);
-  }
-  if (config.use_stft_loss) {
+  if (w("stft") > 0) {
     g.terms["stft"] = losses::multi_resolution_stft_loss(y_hat.squeeze(1).to(torch::kFloat32),
                                                          y.squeeze(1), config.stft_loss)
                           .total;
   }
+  if (w("l1") > 0) g.terms["l1"] = (y_hat.to(torch::kFloat32) - y).abs().mean();
+  for (const auto& [name, t] : out.losses) g.terms[name] = t;
   g.total = torch::zeros({}, y.options());
-  auto add = [&](const char* name, bool use, double lambda) {
-    if (use && g.terms.count(name)) g.total = g.total + lambda * g.terms.at(name);
-  };
-  const auto& lam = config.lambdas;
-  add("mel", config.use_mel_loss, lam.mel);
-  add("adv", config.use_adv_loss, lam.adv);
-  add("feat", config.use_feat_loss, lam.feat);
-  add("semantic", config.use_semantic_loss, lam.semantic);
-  add("stft", config.use_stft_loss, lam.stft);
+  for (const auto& term : loss_terms()) {
+    const double weight = w(term.name);
+    if (term.name != "disc" && weight > 0 && g.terms.count(term.name))
+      g.total = g.total + weight * g.terms.at(term.name);
+  }
   return g;
 }
 

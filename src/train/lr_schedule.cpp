@@ -17,6 +17,9 @@ void WarmupLrConfig::validate(const std::string& path) const {
   if (!(max_lr > 0)) fail("max_lr", "must be > 0");
   if (min_lr < 0) fail("min_lr", "must be >= 0");
   if (init_lr < 0) fail("init_lr", "must be >= 0");
+  if (warmup_shape != "quadratic" && warmup_shape != "linear")
+    fail("warmup_shape",
+         "must be quadratic (X-Codec-2.0's WarmupLR) or linear, got '" + warmup_shape + "'");
 }
 
 void WarmupLrConfig::from_yaml(const YAML::Node& node, const std::string& path) {
@@ -26,6 +29,7 @@ void WarmupLrConfig::from_yaml(const YAML::Node& node, const std::string& path) 
   r.read("max_lr", max_lr);
   r.read("min_lr", min_lr);
   r.read("init_lr", init_lr);
+  r.read("warmup_shape", warmup_shape);
   r.finish();
 }
 
@@ -36,18 +40,22 @@ YAML::Node WarmupLrConfig::to_yaml() const {
   n["max_lr"] = io::yaml_value(max_lr);
   n["min_lr"] = io::yaml_value(min_lr);
   n["init_lr"] = io::yaml_value(init_lr);
+  n["warmup_shape"] = io::yaml_value(warmup_shape);
   return n;
 }
 
 bool WarmupLrConfig::operator==(const WarmupLrConfig& o) const {
   return warmup_step == o.warmup_step && down_step == o.down_step && max_lr == o.max_lr &&
-         min_lr == o.min_lr && init_lr == o.init_lr;
+         min_lr == o.min_lr && init_lr == o.init_lr && warmup_shape == o.warmup_shape;
 }
 
 double warmup_lr(int64_t step, const WarmupLrConfig& c) {
   const int64_t s1 = c.warmup_step;
   const int64_t s2 = c.warmup_step + c.down_step;
   const double s = static_cast<double>(step);
+  if (step < s1 && c.warmup_shape == "linear") {
+    return c.init_lr + (c.max_lr - c.init_lr) * s / static_cast<double>(s1);
+  }
   if (step < s1) {
     // Same operation order as the original: init + alpha * s^2, alpha = (max - init) / s1^2.
     const double alpha =

@@ -27,11 +27,8 @@
 #include "xcodec/io/tensorboard_writer.h"
 #include "xcodec/losses/gan_loss.h"
 #include "xcodec/losses/mel_loss.h"
-#include "xcodec/losses/semantic_loss.h"
-#include "xcodec/losses/stft_loss.h"
-#include "xcodec/models/codecs/semantic_teacher_factory.h"
-#include "xcodec/models/codecs/xcodec2_model.h"
-#include "xcodec/models/discriminators/discriminators.h"
+#include "xcodec/models/codecs/codec_registry.h"
+#include "xcodec/models/discriminators/discriminator_set.h"
 #include "xcodec/train/checkpoint.h"
 #include "xcodec/train/distributed/data_parallel.h"
 #include "xcodec/train/feature_cache.h"
@@ -79,9 +76,8 @@ void set_requires_grad(const std::vector<torch::Tensor>& params, bool on) {
 bool finite(const torch::Tensor& t) { return std::isfinite(t.item<double>()); }
 
 struct GeneratorPass {
-  torch::Tensor y;       // [B, 1, L]
-  torch::Tensor target;  // [B, T, S] teacher hidden states
-  models::CodecForwardOutput out;
+  torch::Tensor y;  // [B, 1, L]
+  models::CodecTrainOutput out;
 };
 
 struct StepStats {
@@ -118,35 +114,31 @@ class Trainer {
     scaler_.enabled = precision == Precision::kFloat16Mixed;
 
     torch::manual_seed(static_cast<uint64_t>(cfg_.seed));
-    model_config_ = models::XCodec2Config::from_yaml(YAML::Dump(cfg_.model));
-    const int64_t hop = model_config_.hop_length();
+    models::CodecBuildOptions build;
+    build.device = device_;
+    build.training = true;
+    build.seed = static_cast<uint64_t>(cfg_.seed);
+    codec_ = models::build_codec(YAML::Dump(cfg_.model), build);
+    info_ = codec_->info();
+    const int64_t hop = info_.hop_length;
     if (cfg_.dataset.min_audio_length % hop != 0) {
       throw ConfigError(
           "dataset.min_audio_length=" + std::to_string(cfg_.dataset.min_audio_length) +
           " must be a multiple of the model's hop length " + std::to_string(hop));
     }
-    if (cfg_.dataset.sample_rate != model_config_.sample_rate) {
-      throw ConfigError(
-          "dataset.sample_rate=" + std::to_string(cfg_.dataset.sample_rate) +
-          " differs from model.sample_rate=" + std::to_string(model_config_.sample_rate));
+    if (cfg_.dataset.sample_rate != info_.sample_rate) {
+      throw ConfigError("dataset.sample_rate=" + std::to_string(cfg_.dataset.sample_rate) +
+                        " differs from the " + info_.name + " model's sample rate " +
+                        std::to_string(info_.sample_rate) + " (model.sample_rate)");
     }
-    teacher_ =
-        models::make_semantic_teacher(model_config_, device_, static_cast<uint64_t>(cfg_.seed));
-    if (!teacher_ && cfg_.train.use_semantic_loss) {
-      XCODEC_LOG_INFO(
-          "[train] semantic branch off (model.semantic.teacher=none): no semantic loss");
-    }
-
-    codec_ = models::CodecModel(model_config_, /*with_training_heads=*/true);
-    codec_->to(device_);
     codec_->prepare_for_training();
-    codec_->train();
-    if (cfg_.discriminator.use_mpd || cfg_.discriminator.use_mstft) {
-      disc_ = models::Discriminators(cfg_.discriminator);
-      disc_->to(device_);
-      disc_params_ = params_of(*disc_);
+    codec_->module().train();
+    disc_ = models::make_discriminator_set(cfg_.discriminator);
+    if (disc_) {
+      disc_->module().to(device_);
+      disc_params_ = params_of(disc_->module());
     }
-    gen_params_ = params_of(*codec_);
+    gen_params_ = params_of(codec_->module());
 
     opt_g_ = make_adamw(gen_params_, cfg_.train.gen_optimizer, cfg_.train.gen_scheduler);
     sched_g_ = std::make_unique<WarmupLrScheduler>(*opt_g_, cfg_.train.gen_scheduler);
@@ -155,9 +147,9 @@ class Trainer {
       sched_d_ = std::make_unique<WarmupLrScheduler>(*opt_d_, cfg_.train.disc_scheduler);
     }
     auto mel_opts = cfg_.train.mel_loss;
-    mel_opts.sample_rate = static_cast<double>(model_config_.sample_rate);
+    mel_opts.sample_rate = static_cast<double>(info_.sample_rate);
     mel_loss_ = std::make_unique<losses::MultiResolutionMelLoss>(mel_opts);
-    health_ = std::make_unique<TrainingHealth>(cfg_.train.health, codebook_size());
+    health_ = std::make_unique<TrainingHealth>(cfg_.train.health, info_.codebook_size);
 
     data::CorpusOptions corpus;
     corpus.data_dir = cfg_.data_dir;
@@ -174,13 +166,12 @@ class Trainer {
     lo.rank = env_.rank;
     lo.world_size = env_.world_size;
     data::DatasetPtr train_set = data::make_corpus(corpus);
-    if (teacher_) {
-      // Cached teacher states (xcodec features) replace the teacher for crops they cover.
+    if (const auto spec = codec_->feature_cache()) {
+      // Cached conditioning (xcodec features) replaces computing it for the crops it covers.
       const auto registry = data::DatasetRegistry::load(cfg_.data_dir);
       std::map<std::string, std::shared_ptr<const FeatureCache>> caches;
       for (const auto& name : cfg_.dataset.names) {
-        if (auto c =
-                FeatureCache::open(registry, name, teacher_->layer(), teacher_->hidden_size())) {
+        if (auto c = FeatureCache::open(registry, name, spec->layer, spec->width)) {
           XCODEC_LOG_INFO("[data] using cached teacher states of '" << name << "' from "
                                                                     << c->dir());
           caches[name] = c;
@@ -346,19 +337,6 @@ class Trainer {
     return n;
   }
 
-  torch::Tensor semantic_target(const torch::Tensor& wav) {
-    const int64_t frames = wav.size(-1) / model_config_.hop_length();
-    if (!teacher_) {
-      return torch::zeros({wav.size(0), frames, model_config_.semantic.hidden_size},
-                          torch::TensorOptions().device(device_));
-    }
-    return teacher_->hidden(wav.to(teacher_->options().device)).to(device_, torch::kFloat32);
-  }
-
-  models::DiscriminatorOutputs run_discriminators(const torch::Tensor& x) {
-    return disc_->forward(x);
-  }
-
   // One iteration: discriminator update, then generator update against the updated
   // discriminators (spec §11.2), both accumulated over the micro-batches.
   StepStats train_step(const std::vector<data::Batch>& micro) {
@@ -370,15 +348,16 @@ class Trainer {
     for (const auto& b : micro) {
       GeneratorPass pass;
       pass.y = b.wav.to(device_).unsqueeze(1);
-      pass.target = b.semantic.defined() ? b.semantic.to(device_) : semantic_target(b.wav);
+      const torch::Tensor features =
+          b.semantic.defined() ? b.semantic.to(device_) : torch::Tensor();
       {
         AutocastScope ac(autocast_, autocast_dtype_);
-        pass.out = codec_->forward(pass.y, pass.target);
+        pass.out = codec_->forward_train(pass.y, features);
         if (opt_d_) {
-          const auto real = run_discriminators(pass.y);
-          const auto fake = run_discriminators(pass.out.recon.detach());
+          const auto real = disc_->forward(pass.out.target);
+          const auto fake = disc_->forward(pass.out.recon.detach());
           auto d = losses::discriminator_adversarial_loss(real.logits, fake.logits);
-          torch::Tensor loss_d = (d.real + d.fake) * cfg_.train.lambdas.disc;
+          torch::Tensor loss_d = (d.real + d.fake) * cfg_.train.lambdas.at("disc");
           finite_d = finite_d && finite(loss_d);
           stats.values["loss_d"] += loss_d.item<double>() / k;
           stats.values["d_real"] += d.real.item<double>() / k;
@@ -408,17 +387,17 @@ class Trainer {
       torch::Tensor loss_g;
       {
         AutocastScope ac(autocast_, autocast_dtype_);
-        const GeneratorLoss g = generator_loss(
-            cfg_.train, *mel_loss_, pass.out.recon, pass.y, disc_, pass.out.semantic_recon,
-            teacher_ ? pass.target.transpose(1, 2) : torch::Tensor());
+        const GeneratorLoss g = generator_loss(cfg_.train, *mel_loss_, pass.out, disc_.get());
         loss_g = g.total;
         for (const auto& [name, t] : g.terms) stats.values[name] += t.item<double>() / k;
+        for (const auto& [name, t] : pass.out.diagnostics)
+          stats.values[name] += t.detach().item<double>() / k;
       }
       finite_g = finite_g && finite(loss_g);
       stats.values["loss_g"] += loss_g.item<double>() / k;
       if (finite_g) {
         scaler_.apply(loss_g / k).backward();
-        health_->observe_batch(pass.out.codes, pass.out.quantizer_input);
+        health_->observe_batch(pass.out.codes, pass.out.bound_input);
       }
     }
     bool stepped_g = false;
@@ -506,16 +485,14 @@ class Trainer {
         cfg_.train.trainer.limit_val_batches > 0
             ? std::min(cfg_.train.trainer.limit_val_batches, loader.batches_per_epoch())
             : loader.batches_per_epoch();
-    const int64_t codebook = codebook_size();
-    const ValidationResult v = run_validation(
-        *codec_, loader, limit, *mel_loss_,
-        [this](const torch::Tensor& wav) { return semantic_target(wav); }, device_, codebook,
-        cfg_.train.val_examples);
+    const int64_t codebook = info_.codebook_size;
+    const ValidationResult v =
+        run_validation(*codec_, loader, limit, *mel_loss_, device_, cfg_.train.val_examples);
     const fs::path example_dir = fs::path(cfg_.log_dir) / "val" / ("step=" + std::to_string(step_));
     for (size_t i = 0; i < v.examples.size(); ++i) {
       fs::create_directories(example_dir);
       audio::Audio a;
-      a.sample_rate = static_cast<int>(model_config_.sample_rate);
+      a.sample_rate = static_cast<int>(info_.sample_rate);
       a.samples = v.examples[i];
       audio::write_audio((example_dir / ("example_" + std::to_string(i) + ".wav")).string(), a);
       tb_->add_audio("val/example_" + std::to_string(i), a.samples, a.sample_rate, step_);
@@ -541,25 +518,19 @@ class Trainer {
       XCODEC_LOG_WARN("[val] step " << step_ << ": warning: " << w);
   }
 
-  int64_t codebook_size() const {
-    int64_t n = 1;
-    for (int64_t l : model_config_.codec_decoder.levels) n *= l;
-    return n;
-  }
-
   std::string write_checkpoint(bool last, bool numbered) {
     CheckpointWriter w;
     // Codec keys under "model.", discriminators under their released names ("discriminator.",
     // "spec_discriminator."), AdamW moments under "optim_g." / "optim_d.".
-    w.add_module("model.", *codec_);
-    if (disc_) w.add_module("", *disc_);
-    w.add_optimizer("optim_g.", *opt_g_, *codec_);
-    if (opt_d_) w.add_optimizer("optim_d.", *opt_d_, *disc_);
+    w.add_module("model.", codec_->module());
+    if (disc_) w.add_module("", disc_->module());
+    w.add_optimizer("optim_g.", *opt_g_, codec_->module());
+    if (opt_d_) w.add_optimizer("optim_d.", *opt_d_, disc_->module());
     w.add_rng_state();
     const auto [epoch, batch] = train_loader_->position();
     w.set_metadata("xcodec.checkpoint_version", "1");
-    w.set_metadata(models::kMetaModel, models::CodecModelImpl::kName);
-    w.set_metadata(models::kMetaConfig, model_config_.to_yaml());
+    w.set_metadata(models::kMetaModel, info_.name);
+    w.set_metadata(models::kMetaConfig, codec_->config_yaml());
     w.set_metadata("xcodec.training_config", YAML::Dump(cfg_.to_yaml()));
     w.set_metadata("xcodec.teacher_seed", std::to_string(cfg_.seed));
     w.set_metadata("step", std::to_string(step_));
@@ -583,10 +554,10 @@ class Trainer {
   }
 
   void load_checkpoint(const CheckpointReader& r) {
-    r.load_module("model.", *codec_);
-    if (disc_) r.load_module("", *disc_);
-    r.load_optimizer("optim_g.", *opt_g_, *codec_);
-    if (opt_d_) r.load_optimizer("optim_d.", *opt_d_, *disc_);
+    r.load_module("model.", codec_->module());
+    if (disc_) r.load_module("", disc_->module());
+    r.load_optimizer("optim_g.", *opt_g_, codec_->module());
+    if (opt_d_) r.load_optimizer("optim_d.", *opt_d_, disc_->module());
     r.load_rng_state();
     step_ = std::stoll(r.metadata("step"));
     sched_g_->set_steps_taken(std::stoll(r.metadata("sched_g")));
@@ -613,17 +584,11 @@ class Trainer {
     }
     if (!cfg_.init_from.empty()) {
       // Generator weights only (e.g. the released model or an export); discriminators fresh.
-      models::LoadStateReport report;
-      auto file = io::SafetensorsFile::open(cfg_.init_from);
-      const bool is_checkpoint = file->contains("model.fc_prior.weight");
-      if (is_checkpoint) {
+      if (is_training_checkpoint(cfg_.init_from)) {
         CheckpointReader r(cfg_.init_from);
-        r.load_module("model.", *codec_);
+        r.load_module("model.", codec_->module());
       } else {
-        models::LoadStateOptions o;
-        o.foreign_prefixes = {"semantic_model."};
-        o.optional_prefixes = {"fc_post_s.", "SemanticDecoder_module."};
-        report = models::load_state(*codec_, models::SafetensorsSource(file), o);
+        codec_->load_weights(cfg_.init_from);
       }
       codec_->prepare_for_training();
       XCODEC_LOG_INFO("[train] initialised the codec from " << cfg_.init_from);
@@ -639,10 +604,9 @@ class Trainer {
   bool autocast_ = false;
   torch::ScalarType autocast_dtype_ = torch::kFloat32;
   LossScaler scaler_;
-  models::XCodec2Config model_config_;
-  std::shared_ptr<const models::SemanticTeacher> teacher_;
-  models::CodecModel codec_{nullptr};
-  models::Discriminators disc_{nullptr};
+  std::unique_ptr<models::CodecModel> codec_;
+  models::CodecInfo info_;
+  std::unique_ptr<models::DiscriminatorSet> disc_;
   std::vector<torch::Tensor> gen_params_;
   std::vector<torch::Tensor> disc_params_;
   std::unique_ptr<torch::optim::AdamW> opt_g_;

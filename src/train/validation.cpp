@@ -4,22 +4,21 @@
 
 namespace xcodec::train {
 
-ValidationResult run_validation(
-    models::CodecModelImpl& codec, data::DataLoader& loader, int64_t batches,
-    const losses::MultiResolutionMelLoss& mel,
-    const std::function<torch::Tensor(const torch::Tensor&)>& semantic_target,
-    const torch::Device& device, int64_t codebook_size, int64_t max_examples) {
+ValidationResult run_validation(models::CodecModel& codec, data::DataLoader& loader,
+                                int64_t batches, const losses::MultiResolutionMelLoss& mel,
+                                const torch::Device& device, int64_t max_examples) {
   torch::NoGradGuard no_grad;
-  codec.eval();
+  codec.module().eval();
   ValidationResult r;
-  eval::CodeHistogram histogram(1, codebook_size);  // every quantizer's codes pooled
+  eval::CodeHistogram histogram(1, codec.info().codebook_size);  // every quantizer's codes pooled
   double mel_sum = 0.0;
   double distinct_sum = 0.0;
   for (int64_t bi = 0; bi < batches; ++bi) {
     const data::Batch b = loader.next();
     const torch::Tensor y = b.wav.to(device).unsqueeze(1);
-    const auto out = codec.forward(y, semantic_target(b.wav));
-    mel_sum += mel(out.recon.squeeze(1), y.squeeze(1)).total.item<double>() * y.size(0);
+    const torch::Tensor features = b.semantic.defined() ? b.semantic.to(device) : torch::Tensor();
+    const auto out = codec.forward_train(y, features);
+    mel_sum += mel(out.recon.squeeze(1), out.target.squeeze(1)).total.item<double>() * y.size(0);
     r.items += y.size(0);
     const torch::Tensor codes = out.codes.to(torch::kCPU);
     for (int64_t i = 0; i < codes.size(0); ++i) {
@@ -32,7 +31,7 @@ ValidationResult run_validation(
       r.examples.emplace_back(rec.data_ptr<float>(), rec.data_ptr<float>() + rec.numel());
     }
   }
-  codec.train();
+  codec.module().train();
   const double items = static_cast<double>(std::max<int64_t>(1, r.items));
   r.mel_loss = mel_sum / items;
   r.codes_per_utt = distinct_sum / items;

@@ -11,7 +11,7 @@
 #include "xcodec/data/loading/data_loader.h"
 #include "xcodec/eval/metrics/codec_stats.h"
 #include "xcodec/losses/mel_loss.h"
-#include "xcodec/models/codecs/xcodec2_model.h"
+#include "xcodec/models/codecs/codec_model.h"
 
 namespace xcodec::train {
 
@@ -24,11 +24,9 @@ struct ValidationResult {
 };
 
 /// `batches` batches of `loader` through `codec` without gradient (eval mode, train mode
-/// restored after). `semantic_target(wav [B, L])` gives the teacher states the codec needs.
-ValidationResult run_validation(
-    models::CodecModelImpl& codec, data::DataLoader& loader, int64_t batches,
-    const losses::MultiResolutionMelLoss& mel,
-    const std::function<torch::Tensor(const torch::Tensor&)>& semantic_target,
-    const torch::Device& device, int64_t codebook_size, int64_t max_examples);
+/// restored after); cached features in the batches are used when present.
+ValidationResult run_validation(models::CodecModel& codec, data::DataLoader& loader,
+                                int64_t batches, const losses::MultiResolutionMelLoss& mel,
+                                const torch::Device& device, int64_t max_examples);
 
 }  // namespace xcodec::train

@@ -20,10 +20,10 @@ using xcodec::testing::load_fixture;
 namespace {
 constexpr const char* kDir = "xcodec2-small/";
 
-xm::CodecModel fixture_model() {
+xm::XCodec2Model fixture_model() {
   const auto config =
       xm::XCodec2Config::from_json_file(fixture_path(std::string(kDir) + "config.json"));
-  xm::CodecModel m(config, /*with_training_heads=*/false);
+  xm::XCodec2Model m(config, /*with_training_heads=*/false);
   m->load_weights(fixture_path(std::string(kDir) + "model.safetensors"), /*strict=*/false);
   m->prepare_for_inference();
   return m;
@@ -183,7 +183,7 @@ TEST(ComputePrecision, LoweredCopiesAreNotSavedAndSurviveReload) {
   const xcodec::testing::TempDir dir;
   const std::string path = dir.str() + "/w.safetensors";
   m->save_weights(path);
-  auto back = xm::CodecModel(m->config, false);
+  auto back = xm::XCodec2Model(m->config, false);
   back->load_weights(path);
   for (const auto& p : back->named_parameters()) {
     EXPECT_EQ(p.value().scalar_type(), torch::kFloat32) << p.key();

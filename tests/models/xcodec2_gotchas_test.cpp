@@ -271,7 +271,7 @@ TEST_F(Gotchas, WeightNormFoldEqualsRecomputed) {
 
 // G4 + G14: semantic channels come first; shapes are checked at the boundary.
 TEST_F(Gotchas, EncodeChecksShapes) {
-  xm::CodecModel m(xm::XCodec2Config::preset("tiny"));
+  xm::XCodec2Model m(xm::XCodec2Config::preset("tiny"));
   const int64_t hop = m->config.hop_length();
   const int64_t s = m->config.semantic.hidden_size;
   EXPECT_THROW(m->encode(torch::zeros({1, 1, hop * 3 + 1}), torch::zeros({1, 3, s})),
@@ -292,9 +292,9 @@ namespace {
 // clone() (used for data-parallel replicas) gives an independent model with equal outputs.
 TEST(Xcodec2Clone, CloneIsIndependentAndEqual) {
   torch::manual_seed(5);
-  xm::CodecModel m(xm::XCodec2Config::preset("tiny"));
+  xm::XCodec2Model m(xm::XCodec2Config::preset("tiny"));
   m->eval();
-  auto copy = std::dynamic_pointer_cast<xm::CodecModelImpl>(m->clone());
+  auto copy = std::dynamic_pointer_cast<xm::XCodec2ModelImpl>(m->clone());
   ASSERT_TRUE(copy);
   const int64_t hop = m->config.hop_length();
   const torch::Tensor wave = torch::randn({1, 1, hop * 4});

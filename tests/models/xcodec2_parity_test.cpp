@@ -51,11 +51,11 @@ torch::Tensor golden(const std::string& name) {
 
 class Xcodec2Parity : public xcodec::testing::SeededTest {
  protected:
-  static xm::CodecModel& model() {
-    static xm::CodecModel m = [] {
+  static xm::XCodec2Model& model() {
+    static xm::XCodec2Model m = [] {
       const auto config =
           xm::XCodec2Config::from_json_file(fixture_path(std::string(kDir) + "config.json"));
-      xm::CodecModel model(config, /*with_training_heads=*/true);
+      xm::XCodec2Model model(config, /*with_training_heads=*/true);
       const auto report =
           model->load_weights(fixture_path(std::string(kDir) + "model.safetensors"));
       EXPECT_TRUE(report.ok()) << report.summary();
@@ -205,7 +205,7 @@ TEST_F(Xcodec2Parity, EndToEndEncodeDecode) {
 TEST(Xcodec2TrainingParity, ForwardMatchesFixture) {
   const auto config =
       xm::XCodec2Config::from_json_file(fixture_path(std::string(kDir) + "config.json"));
-  xm::CodecModel m(config, true);
+  xm::XCodec2Model m(config, true);
   m->load_weights(fixture_path(std::string(kDir) + "model.safetensors"));
   m->eval();  // dropout off so the output is deterministic
   const torch::Tensor wave = golden("input_padded");

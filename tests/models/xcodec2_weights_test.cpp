@@ -153,10 +153,10 @@ int64_t count_params(const torch::nn::Module& m, const std::string& prefix) {
 }
 
 // One default-config model shared by the tests of this file (built once: ~257 M parameters).
-xm::CodecModel& default_model() {
-  static xm::CodecModel m = [] {
+xm::XCodec2Model& default_model() {
+  static xm::XCodec2Model m = [] {
     torch::manual_seed(0);
-    return xm::CodecModel(xm::XCodec2Config{}, /*with_training_heads=*/true);
+    return xm::XCodec2Model(xm::XCodec2Config{}, /*with_training_heads=*/true);
   }();
   return m;
 }
@@ -245,7 +245,7 @@ TEST(Xcodec2Weights, ReleasedKeyTableLoadsIntoDefaultConfig) {
 }
 
 TEST(Xcodec2Weights, StrictReportNamesMissingUnexpectedAndMisshapedKeys) {
-  xm::CodecModel m(xm::XCodec2Config::preset("tiny"), false);
+  xm::XCodec2Model m(xm::XCodec2Config::preset("tiny"), false);
   std::map<std::string, torch::Tensor> t;
   for (const auto& [k, v] : xm::persistent_state(*m)) t[k] = v.detach().clone();
   t.erase("fc_prior.bias");
@@ -297,10 +297,10 @@ TEST(Xcodec2Weights, SmallModelRoundTripKeepsOutputs) {
   xcodec::testing::TempDir dir;
   const std::string path = dir.str() + "/small.safetensors";
   torch::manual_seed(3);
-  xm::CodecModel m(xm::XCodec2Config::preset("tiny"), false);
+  xm::XCodec2Model m(xm::XCodec2Config::preset("tiny"), false);
   m->prepare_for_inference();
   m->save_weights(path);
-  auto loaded = xm::load_codec_model(path, xm::XCodec2Config::preset("xcodec2"));
+  auto loaded = xm::load_xcodec2_model(path, xm::XCodec2Config::preset("xcodec2"));
   EXPECT_EQ(loaded->config, m->config);  // from the metadata, not the fallback
   EXPECT_FALSE(loaded->has_training_heads());
   const int64_t hop = m->config.hop_length();

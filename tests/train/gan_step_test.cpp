@@ -47,7 +47,7 @@ TEST_F(GanStep, MelLossFallsWhileBothOptimisersStep) {
     // Discriminator step on (y, ŷ.detach()).
     const auto real = disc->forward(y);
     const auto fake_d = disc->forward(generated.detach());
-    const auto l_d = cfg.lambdas.disc *
+    const auto l_d = cfg.lambdas.at("disc") *
                      losses::discriminator_adversarial_loss(real.logits, fake_d.logits).total();
     disc_opt->zero_grad();
     l_d.backward();
@@ -64,10 +64,10 @@ TEST_F(GanStep, MelLossFallsWhileBothOptimisersStep) {
       real_ng = disc->forward(y);
     }
     const auto mel = mel_loss(generated, y).total;
-    const auto l_g =
-        cfg.lambdas.mel * mel +
-        cfg.lambdas.adv * losses::generator_adversarial_loss(fake.logits).total +
-        cfg.lambdas.feat * losses::feature_matching_loss(fake.feature_maps, real_ng.feature_maps);
+    const auto l_g = cfg.lambdas.at("mel") * mel +
+                     cfg.lambdas.at("adv") * losses::generator_adversarial_loss(fake.logits).total +
+                     cfg.lambdas.at("feat") *
+                         losses::feature_matching_loss(fake.feature_maps, real_ng.feature_maps);
     gen_opt->zero_grad();
     l_g.backward();
     torch::nn::utils::clip_grad_norm_(std::vector<torch::Tensor>{generated}, cfg.gen_grad_clip);

@@ -2,7 +2,7 @@
 // training-step, see its README): from the original's own initialisation, 8 updates of
 // 15 × the multi-resolution mel loss on one fixed batch (semantic input zeros, dropout 0,
 // AdamW lr 5e-4 constant, betas (0.8, 0.9), eps 1e-8, weight decay 0.01, clipping at 1.0),
-// run with the pieces `xcodec train` runs: CodecModel::forward, generator_loss, make_adamw +
+// run with the pieces `xcodec train` runs: XCodec2Model::forward, generator_loss, make_adamw +
 // WarmupLrScheduler, clip_and_step. Checked: every step-1 gradient before clipping, every
 // step's loss, gradient norm and |quantizer input|, the weights after steps 1 and 8 (README
 // tolerances), and the scale of our fresh initialisation against the original's.
@@ -91,7 +91,7 @@ models::XCodec2Config fixture_config() {
 TrainConfig fixture_train_config() {
   const auto& j = steps_json();
   TrainConfig t;
-  t.lambdas.mel = std::stod(j.at("loss").get<std::string>());  // "15 * MultiResolution..."
+  t.lambdas.set("mel", std::stod(j.at("loss").get<std::string>()));  // "15 * MultiResolution..."
   t.use_adv_loss = false;
   t.use_feat_loss = false;
   t.gen_optimizer.betas = j.at("betas").get<std::vector<double>>();
@@ -117,7 +117,7 @@ struct Run {
   TensorMap weights_step1, weights_step8;
 };
 
-TensorMap parameters_of(const models::CodecModel& codec) {
+TensorMap parameters_of(const models::XCodec2Model& codec) {
   TensorMap m;
   for (const auto& p : codec->named_parameters(true)) m[p.key()] = p.value().detach().clone();
   return m;
@@ -127,7 +127,7 @@ const Run& run() {
   static const Run r = [] {
     Run out;
     const TrainConfig cfg = fixture_train_config();
-    models::CodecModel codec(fixture_config(), /*with_training_heads=*/true);
+    models::XCodec2Model codec(fixture_config(), /*with_training_heads=*/true);
     const auto report = codec->load_weights(fixture_path(kDir + "init.safetensors"));
     EXPECT_TRUE(report.ok()) << report.summary();
     codec->prepare_for_training();
@@ -146,9 +146,11 @@ const Run& run() {
     const int64_t n = steps_json().at("steps").get<int64_t>();
     for (int64_t step = 1; step <= n; ++step) {
       optimizer->zero_grad();
-      const models::CodecForwardOutput f = codec->forward(y, semantic);
-      const GeneratorLoss g = generator_loss(cfg, mel, f.recon, y, models::Discriminators(nullptr),
-                                             f.semantic_recon, torch::Tensor());
+      const models::XCodec2ForwardOutput f = codec->forward(y, semantic);
+      models::CodecTrainOutput forward;
+      forward.recon = f.recon;
+      forward.target = y;
+      const GeneratorLoss g = generator_loss(cfg, mel, forward, nullptr);
       g.total.backward();
       if (step == 1) {
         for (const auto& p : codec->named_parameters(true)) {
@@ -201,7 +203,7 @@ class TrainingStepParity : public xcodec::testing::SeededTest {};
 
 TEST_F(TrainingStepParity, ConfigMatchesTheFixtureWeights) {
   const auto init = load("init.safetensors");
-  models::CodecModel codec(fixture_config(), /*with_training_heads=*/true);
+  models::XCodec2Model codec(fixture_config(), /*with_training_heads=*/true);
   const auto params = codec->named_parameters(true);
   for (const auto& p : params) {
     ASSERT_TRUE(init.count(p.key())) << p.key();
@@ -296,7 +298,7 @@ TEST_F(TrainingStepParity, FreshInitialisationHasTheOriginalsScale) {
   // the same exact zeros and constants.
   const TensorMap init = load("init.safetensors");
   torch::manual_seed(1024);
-  models::CodecModel fresh(fixture_config(), /*with_training_heads=*/true);
+  models::XCodec2Model fresh(fixture_config(), /*with_training_heads=*/true);
   double worst = 0;  // |log rms ratio| over the tensors of 1000 values or more
   std::string worst_key;
   for (const auto& p : fresh->named_parameters(true)) {

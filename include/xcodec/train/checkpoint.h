@@ -66,6 +66,10 @@ class CheckpointReader {
   std::shared_ptr<const io::SafetensorsFile> file_;
 };
 
+/// Whether `path` is a training checkpoint (metadata `xcodec.checkpoint_version`), as opposed
+/// to an inference file (an export or released weights).
+bool is_training_checkpoint(const std::string& path);
+
 /// Checkpoints in `log_dir` to try when resuming, best first: last.ckpt, then step=N.ckpt by
 /// decreasing N. Empty when there are none.
 std::vector<std::string> resume_candidates(const std::string& log_dir);

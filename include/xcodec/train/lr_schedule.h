@@ -5,6 +5,7 @@
 ///   lr(s) = init_lr + (max_lr − init_lr)·(s/s1)²            s < s1   (quadratic warm-up)
 ///   lr(s) = max_lr + (min_lr − max_lr)·(s − s1)/(s2 − s1)   s1 ≤ s < s2 (linear decay)
 ///   lr(s) = min_lr                                          s ≥ s2
+/// With warmup_shape "linear" the warm-up is init_lr + (max_lr − init_lr)·s/s1 instead.
 /// The original is a LambdaLR on a base lr of 1.0, so the λ value is the absolute lr.
 #include <torch/optim/adamw.h>
 #include <torch/types.h>
@@ -24,6 +25,9 @@ struct WarmupLrConfig {
   double max_lr = 1e-4;        ///< lr at the end of the warm-up
   double min_lr = 2e-5;        ///< final lr, kept after warmup_step + down_step
   double init_lr = 1e-5;       ///< lr at step 0 (hard-coded 1e-5 in the original)
+  /// "quadratic" (X-Codec-2.0's WarmupLR) or "linear": init + (max − init)·s/s1 (DwanCodec's
+  /// AnnealingLR with init_lr 0; its decay is this schedule's line with min_lr 0).
+  std::string warmup_shape = "quadratic";
 
   void validate(const std::string& path = "scheduler") const;
   void from_yaml(const YAML::Node& node, const std::string& path = "scheduler");

@@ -104,6 +104,7 @@ std::string XCodec2Config::to_yaml() const {
     out << YAML::EndSeq;
   };
   out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << "xcodec2";
   out << YAML::Key << "sample_rate" << YAML::Value << sample_rate;
   out << YAML::Key << "codec_encoder" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "ngf" << YAML::Value << codec_encoder.ngf;
@@ -148,7 +149,11 @@ XCodec2Config XCodec2Config::from_yaml(const std::string& text) {
     c.validate();
     return c;
   }
-  check_keys(root, "", {"sample_rate", "codec_encoder", "codec_decoder", "semantic"});
+  check_keys(root, "", {"name", "sample_rate", "codec_encoder", "codec_decoder", "semantic"});
+  if (root["name"] && read<std::string>(root["name"], "name") != "xcodec2") {
+    throw ConfigError("model config: name '" + read<std::string>(root["name"], "name") +
+                      "' is not an X-Codec-2.0 config (name: xcodec2)");
+  }
   get(root, "", "sample_rate", &c.sample_rate);
   if (const YAML::Node e = root["codec_encoder"]) {
     check_keys(e, "codec_encoder", {"ngf", "up_ratios", "dilations", "hidden_dim"},

@@ -19,12 +19,12 @@ torch::Tensor pad_for_encoding(const torch::Tensor& wave, int64_t hop_length) {
   return torch::nn::functional::pad(wave, torch::nn::functional::PadFuncOptions({0, p}));
 }
 
-CodecModelImpl::CodecModelImpl(XCodec2Config config_, bool with_training_heads)
+XCodec2ModelImpl::XCodec2ModelImpl(XCodec2Config config_, bool with_training_heads)
     : config(std::move(config_)), with_training_heads_(with_training_heads) {
   reset();
 }
 
-void CodecModelImpl::reset() {
+void XCodec2ModelImpl::reset() {
   config.validate();
   inference_prepared_ = false;
   const auto& s = config.semantic;
@@ -45,24 +45,24 @@ void CodecModelImpl::reset() {
                       make_semantic_encoder(s.hidden_size, s.code_dim, s.channels, s.kernel_size));
 }
 
-void CodecModelImpl::pretty_print(std::ostream& stream) const {
-  stream << "xcodec::models::CodecModel(" << kName << ", hop=" << config.hop_length()
+void XCodec2ModelImpl::pretty_print(std::ostream& stream) const {
+  stream << "xcodec::models::XCodec2Model(" << kName << ", hop=" << config.hop_length()
          << ", vq_dim=" << config.codec_decoder.vq_dim
          << (with_training_heads_ ? ", training heads" : "") << ")";
 }
 
-EncodeOutput CodecModelImpl::encode_detailed(const torch::Tensor& wave,
-                                             const torch::Tensor& semantic_hidden) {
+EncodeOutput XCodec2ModelImpl::encode_detailed(const torch::Tensor& wave,
+                                               const torch::Tensor& semantic_hidden) {
   const int64_t hop = config.hop_length();
   if (wave.dim() != 3 || wave.size(1) != 1 || wave.size(2) == 0 || wave.size(2) % hop != 0) {
-    throw ShapeError("CodecModel::encode: expected padded wave [B, 1, N'] with N' a multiple of " +
-                     std::to_string(hop) + " (use pad_for_encoding), got " +
-                     c10::str(wave.sizes()));
+    throw ShapeError(
+        "XCodec2Model::encode: expected padded wave [B, 1, N'] with N' a multiple of " +
+        std::to_string(hop) + " (use pad_for_encoding), got " + c10::str(wave.sizes()));
   }
   const int64_t frames = wave.size(2) / hop;
   if (semantic_hidden.dim() != 3 || semantic_hidden.size(0) != wave.size(0) ||
       semantic_hidden.size(1) != frames || semantic_hidden.size(2) != config.semantic.hidden_size) {
-    throw ShapeError("CodecModel::encode: expected semantic_hidden [B, T, S] = [" +
+    throw ShapeError("XCodec2Model::encode: expected semantic_hidden [B, T, S] = [" +
                      std::to_string(wave.size(0)) + ", " + std::to_string(frames) + ", " +
                      std::to_string(config.semantic.hidden_size) + "], got " +
                      c10::str(semantic_hidden.sizes()));
@@ -78,38 +78,38 @@ EncodeOutput CodecModelImpl::encode_detailed(const torch::Tensor& wave,
   return o;
 }
 
-torch::Tensor CodecModelImpl::encode(const torch::Tensor& wave,
-                                     const torch::Tensor& semantic_hidden) {
+torch::Tensor XCodec2ModelImpl::encode(const torch::Tensor& wave,
+                                       const torch::Tensor& semantic_hidden) {
   c10::InferenceMode guard;
   return encode_detailed(wave, semantic_hidden).codes;
 }
 
-torch::Tensor CodecModelImpl::codes_to_quantized(const torch::Tensor& codes) {
+torch::Tensor XCodec2ModelImpl::codes_to_quantized(const torch::Tensor& codes) {
   if (codes.dim() != 3 || codes.size(1) > config.codec_decoder.vq_num_quantizers) {
-    throw ShapeError("CodecModel::decode: expected codes [B, Q<=" +
+    throw ShapeError("XCodec2Model::decode: expected codes [B, Q<=" +
                      std::to_string(config.codec_decoder.vq_num_quantizers) + ", T], got " +
                      c10::str(codes.sizes()));
   }
   return generator->quantizer->get_output_from_indices(codes.transpose(1, 2)).transpose(1, 2);
 }
 
-torch::Tensor CodecModelImpl::decode_quantized(const torch::Tensor& quantized) {
+torch::Tensor XCodec2ModelImpl::decode_quantized(const torch::Tensor& quantized) {
   const torch::Tensor x = fc_post_a->forward(quantized.transpose(1, 2));  // [B, T, Hd]
   return generator->forward(x);
 }
 
-torch::Tensor CodecModelImpl::decode(const torch::Tensor& codes) {
+torch::Tensor XCodec2ModelImpl::decode(const torch::Tensor& codes) {
   c10::InferenceMode guard;
   return decode_quantized(codes_to_quantized(codes));
 }
 
-CodecForwardOutput CodecModelImpl::forward(const torch::Tensor& wave,
-                                           const torch::Tensor& semantic_hidden) {
+XCodec2ForwardOutput XCodec2ModelImpl::forward(const torch::Tensor& wave,
+                                               const torch::Tensor& semantic_hidden) {
   if (!with_training_heads_) {
-    throw Error("CodecModel::forward needs the training heads (built without them)");
+    throw Error("XCodec2Model::forward needs the training heads (built without them)");
   }
   EncodeOutput e = encode_detailed(wave, semantic_hidden);
-  CodecForwardOutput o;
+  XCodec2ForwardOutput o;
   o.quantized = e.quantized;
   o.codes = e.codes;
   o.quantizer_input = e.quantizer.projected;
@@ -120,27 +120,27 @@ CodecForwardOutput CodecModelImpl::forward(const torch::Tensor& wave,
   return o;
 }
 
-void CodecModelImpl::prepare_for_inference() {
+void XCodec2ModelImpl::prepare_for_inference() {
   eval();
   fold_for_inference(*this);
   inference_prepared_ = true;
 }
 
-void CodecModelImpl::apply_precision(ComputePrecision precision) {
+void XCodec2ModelImpl::apply_precision(ComputePrecision precision) {
   lower_compute_precision(*CodecEnc, precision);
   lower_compute_precision(*SemanticEncoder_module, precision);
   lower_compute_precision(*generator->backbone, precision);
 }
 
-void CodecModelImpl::set_compute_precision(ComputePrecision precision) {
+void XCodec2ModelImpl::set_compute_precision(ComputePrecision precision) {
   if (!inference_prepared_ && precision != ComputePrecision::kFloat32) {
-    throw Error("CodecModel::set_compute_precision: call prepare_for_inference() first");
+    throw Error("XCodec2Model::set_compute_precision: call prepare_for_inference() first");
   }
   apply_precision(precision);
   precision_ = precision;
 }
 
-void CodecModelImpl::prepare_for_training() {
+void XCodec2ModelImpl::prepare_for_training() {
   apply_precision(ComputePrecision::kFloat32);
   precision_ = ComputePrecision::kFloat32;
   unfold_all(*this);
@@ -148,7 +148,7 @@ void CodecModelImpl::prepare_for_training() {
   train();
 }
 
-LoadStateReport CodecModelImpl::load_weights(const TensorSource& source, bool strict) {
+LoadStateReport XCodec2ModelImpl::load_weights(const TensorSource& source, bool strict) {
   LoadStateOptions lo;
   lo.strict = strict;
   lo.foreign_prefixes = {"semantic_model."};
@@ -169,11 +169,11 @@ LoadStateReport CodecModelImpl::load_weights(const TensorSource& source, bool st
   return r;
 }
 
-LoadStateReport CodecModelImpl::load_weights(const std::string& safetensors_path, bool strict) {
+LoadStateReport XCodec2ModelImpl::load_weights(const std::string& safetensors_path, bool strict) {
   return load_weights(SafetensorsSource(io::SafetensorsFile::open(safetensors_path)), strict);
 }
 
-void CodecModelImpl::save_weights(const std::string& path) const {
+void XCodec2ModelImpl::save_weights(const std::string& path) const {
   save_state(path, *this,
              {{"format", "pt"},
               {kMetaFormatVersion, kFormatVersion},
@@ -181,14 +181,14 @@ void CodecModelImpl::save_weights(const std::string& path) const {
               {kMetaConfig, config.to_yaml()}});
 }
 
-CodecModel load_codec_model(const std::string& path, const XCodec2Config& fallback) {
+XCodec2Model load_xcodec2_model(const std::string& path, const XCodec2Config& fallback) {
   const auto file = io::SafetensorsFile::open(path);
   XCodec2Config config = fallback;
   const auto& meta = file->metadata();
   if (const auto it = meta.find(kMetaModel);
-      it != meta.end() && it->second != CodecModelImpl::kName) {
+      it != meta.end() && it->second != XCodec2ModelImpl::kName) {
     throw CheckpointError(path + ": holds model '" + it->second + "', not '" +
-                          CodecModelImpl::kName + "'");
+                          XCodec2ModelImpl::kName + "'");
   }
   if (const auto it = meta.find(kMetaConfig); it != meta.end()) {
     try {
@@ -198,7 +198,7 @@ CodecModel load_codec_model(const std::string& path, const XCodec2Config& fallba
     }
   }
   const bool heads = file->contains("fc_post_s.weight");
-  CodecModel model(config, heads);
+  XCodec2Model model(config, heads);
   model->load_weights(SafetensorsSource(file), /*strict=*/true);
   model->prepare_for_inference();
   return model;

@@ -6,7 +6,9 @@
 #include "xcodec/core/error.h"
 #include "xcodec/io/atomic_file.h"
 #include "xcodec/io/yaml_fields.h"
+#include "xcodec/models/discriminators/discriminator_set.h"
 #include "xcodec/train/config/compose.h"
+#include "xcodec/train/loss_terms.h"
 
 namespace xcodec::train {
 
@@ -156,39 +158,43 @@ bool TrainerConfig::operator==(const TrainerConfig& o) const {
 
 // ---- train.lambdas -------------------------------------------------------------------------
 
+double LossWeights::at(const std::string& term) const {
+  const auto it = weights.find(term);
+  return it == weights.end() ? 0.0 : it->second;
+}
+
 void LossWeights::from_yaml(const YAML::Node& node, const std::string& path) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap())
+    throw ConfigError("config key '" + path + "': must be a mapping of term: weight");
   io::YamlReader r(node, path);
-  r.read("mel", mel);
-  r.read("adv", adv);
-  r.read("feat", feat);
-  r.read("semantic", semantic);
-  r.read("stft", stft);
-  r.read("disc", disc);
-  r.finish();
+  for (const auto& kv : node) {
+    const std::string term = kv.first.as<std::string>();
+    if (!is_loss_term(term)) continue;  // finish() names it with the known ones
+    double w = 0;
+    r.read(term, w);
+    weights[term] = w;
+  }
+  try {
+    r.finish();
+  } catch (const ConfigError& e) {
+    throw ConfigError(std::string(e.what()) + " (loss terms: " + loss_term_names() + ")");
+  }
 }
 
 YAML::Node LossWeights::to_yaml() const {
   YAML::Node n;
-  n["mel"] = yaml_value(mel);
-  n["adv"] = yaml_value(adv);
-  n["feat"] = yaml_value(feat);
-  n["semantic"] = yaml_value(semantic);
-  n["stft"] = yaml_value(stft);
-  n["disc"] = yaml_value(disc);
+  for (const auto& t : loss_terms()) {
+    if (weights.count(t.name)) n[t.name] = yaml_value(weights.at(t.name));
+  }
   return n;
 }
 
 void LossWeights::validate(const std::string& path) const {
-  const std::pair<const char*, double> all[] = {{"mel", mel},   {"adv", adv},
-                                                {"feat", feat}, {"semantic", semantic},
-                                                {"stft", stft}, {"disc", disc}};
-  for (const auto& [key, value] : all)
+  for (const auto& [key, value] : weights) {
+    if (!is_loss_term(key)) fail(path, key, "unknown loss term; known: " + loss_term_names());
     if (!(value >= 0)) fail(path, key, "must be a number >= 0");
-}
-
-bool LossWeights::operator==(const LossWeights& o) const {
-  return mel == o.mel && adv == o.adv && feat == o.feat && semantic == o.semantic &&
-         stft == o.stft && disc == o.disc;
+  }
 }
 
 // ---- train ---------------------------------------------------------------------------------
@@ -245,6 +251,18 @@ YAML::Node TrainConfig::to_yaml() const {
   return n;
 }
 
+double TrainConfig::weight(const std::string& term) const {
+  const std::pair<const char*, bool> switches[] = {{"mel", use_mel_loss},
+                                                   {"adv", use_adv_loss},
+                                                   {"feat", use_feat_loss},
+                                                   {"semantic", use_semantic_loss},
+                                                   {"stft", use_stft_loss}};
+  for (const auto& [name, on] : switches) {
+    if (term == name && !on) return 0.0;
+  }
+  return lambdas.at(term);
+}
+
 void TrainConfig::validate(const std::string& path) const {
   trainer.validate(join_key(path, "trainer"));
   if (checkpoint_every < 0) fail(path, "checkpoint_every", "must be >= 0 (0 = only last.ckpt)");
@@ -253,8 +271,9 @@ void TrainConfig::validate(const std::string& path) const {
   if (max_nonfinite_steps < 1) fail(path, "max_nonfinite_steps", "must be >= 1");
   health.validate(join_key(path, "health"));
   lambdas.validate(join_key(path, "lambdas"));
-  if (!use_mel_loss && !use_adv_loss && !use_feat_loss && !use_semantic_loss && !use_stft_loss)
-    fail(path, "use_mel_loss", "every generator loss is switched off (use_*_loss all false)");
+  bool any = false;
+  for (const auto& t : loss_terms()) any = any || (t.name != "disc" && weight(t.name) > 0);
+  if (!any) fail(path, "lambdas", "every generator loss term has weight 0 or is switched off");
   mel_loss.validate(join_key(path, "mel_loss"));
   stft_loss.validate(join_key(path, "stft_loss"));
   gen_optimizer.validate(join_key(path, "gen_optimizer"));
@@ -293,7 +312,11 @@ TrainingConfig TrainingConfig::from_yaml(const YAML::Node& root) {
           "with model=NAME");
     c.model = YAML::Clone(model);
   }
-  c.discriminator.from_yaml(r.child("discriminator"), "discriminator");
+  const YAML::Node disc = r.child("discriminator");
+  if (disc.IsDefined() && !disc.IsNull()) {
+    if (!disc.IsMap()) throw ConfigError("config key 'discriminator': must be a mapping");
+    c.discriminator = YAML::Clone(disc);
+  }
   c.train.from_yaml(r.child("train"), "train");
   r.read("log_dir", c.log_dir);
   r.read("seed", c.seed);
@@ -311,7 +334,9 @@ YAML::Node TrainingConfig::to_yaml() const {
   n["dataset"] = dataset.to_yaml();
   n["model"] =
       model.IsDefined() && !model.IsNull() ? YAML::Clone(model) : YAML::Node(YAML::NodeType::Null);
-  n["discriminator"] = discriminator.to_yaml();
+  n["discriminator"] = discriminator.IsDefined() && !discriminator.IsNull()
+                           ? YAML::Clone(discriminator)
+                           : YAML::Node(YAML::NodeType::Map);
   n["train"] = train.to_yaml();
   return n;
 }
@@ -323,15 +348,15 @@ void TrainingConfig::validate() const {
   if (!model.IsDefined() || !model.IsMap() || model.size() == 0)
     fail("", "model", "no model config; choose one with model=NAME (configs/model/NAME.yaml)");
   dataset.validate("dataset");
-  discriminator.validate("discriminator");
+  models::discriminator_set_kind(discriminator).validate(discriminator, "discriminator");
   train.validate("train");
 }
 
 bool TrainingConfig::operator==(const TrainingConfig& o) const {
   const bool same_model = io::yaml_equal(model, o.model);
   return data_dir == o.data_dir && dataset == o.dataset && same_model &&
-         discriminator == o.discriminator && train == o.train && log_dir == o.log_dir &&
-         seed == o.seed && init_from == o.init_from;
+         io::yaml_equal(discriminator, o.discriminator) && train == o.train &&
+         log_dir == o.log_dir && seed == o.seed && init_from == o.init_from;
 }
 
 TrainingConfig load_training_config(const std::vector<std::string>& overrides,

@@ -12,10 +12,9 @@
 /// output is N' samples long, untrimmed, as in the original.
 ///
 /// Usage (inference):
-///   auto model = xcodec::models::load_codec_model("xcodec2.safetensors");  // config from metadata
-///   torch::InferenceMode guard;
-///   auto codes = model->encode(pad_for_encoding(wave, 320).unsqueeze(1), w2v_hidden16);
-///   auto audio = model->decode(codes);
+///   auto model = xcodec::models::load_xcodec2_model("xcodec2.safetensors");  // config from
+///   metadata torch::InferenceMode guard; auto codes = model->encode(pad_for_encoding(wave,
+///   320).unsqueeze(1), w2v_hidden16); auto audio = model->decode(codes);
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
@@ -25,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "xcodec/models/codecs/codec_model.h"
 #include "xcodec/models/codecs/xcodec2_config.h"
 #include "xcodec/models/decoder/codec_decoder_vocos.h"
 #include "xcodec/models/encoder/codec_encoder.h"
@@ -52,7 +52,7 @@ struct EncodeOutput {
 };
 
 /// What the training losses need.
-struct CodecForwardOutput {
+struct XCodec2ForwardOutput {
   torch::Tensor recon;            ///< [B, 1, hop·T] reconstructed waveform
   torch::Tensor quantized;        ///< [B, V, T] quantizer output (straight-through)
   torch::Tensor codes;            ///< [B, Q, T] int32
@@ -62,13 +62,13 @@ struct CodecForwardOutput {
   torch::Tensor vq_loss;          ///< undefined: FSQ has no commitment/codebook loss
 };
 
-class CodecModelImpl : public torch::nn::Cloneable<CodecModelImpl> {
+class XCodec2ModelImpl : public torch::nn::Cloneable<XCodec2ModelImpl> {
  public:
   static constexpr const char* kName = "xcodec2";
 
   /// `with_training_heads` = false skips fc_post_s and SemanticDecoder_module (absent from the
   /// released inference checkpoint).
-  explicit CodecModelImpl(XCodec2Config config = {}, bool with_training_heads = true);
+  explicit XCodec2ModelImpl(XCodec2Config config = {}, bool with_training_heads = true);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
 
@@ -85,7 +85,7 @@ class CodecModelImpl : public torch::nn::Cloneable<CodecModelImpl> {
   torch::Tensor decode(const torch::Tensor& codes);
   /// Training forward (gradients flow; straight-through rounding). semantic_hidden is the
   /// teacher's hidden_states[16] [B, T, S]; wave [B, 1, hop·T].
-  CodecForwardOutput forward(const torch::Tensor& wave, const torch::Tensor& semantic_hidden);
+  XCodec2ForwardOutput forward(const torch::Tensor& wave, const torch::Tensor& semantic_hidden);
 
   /// Folds weight norm and caches Snake/ISTFT constants (inference). Call again after loading.
   void prepare_for_inference();
@@ -125,17 +125,11 @@ class CodecModelImpl : public torch::nn::Cloneable<CodecModelImpl> {
   ComputePrecision precision_ = ComputePrecision::kFloat32;
   void apply_precision(ComputePrecision precision);
 };
-TORCH_MODULE(CodecModel);
-
-/// Metadata keys written by save_weights().
-inline constexpr const char* kMetaFormatVersion = "xcodec.format_version";
-inline constexpr const char* kMetaModel = "xcodec.model";
-inline constexpr const char* kMetaConfig = "xcodec.config";
-inline constexpr const char* kFormatVersion = "1";
+TORCH_MODULE(XCodec2Model);
 
 /// Opens a safetensors file: config from its metadata when present (else `fallback`), builds
 /// the model (training heads only if the file has them), loads strictly, prepares for
 /// inference. Throws CheckpointError / ConfigError naming the file.
-CodecModel load_codec_model(const std::string& path, const XCodec2Config& fallback = {});
+XCodec2Model load_xcodec2_model(const std::string& path, const XCodec2Config& fallback = {});
 
 }  // namespace xcodec::models

@@ -17,7 +17,6 @@
 
 #include "xcodec/losses/mel_loss.h"
 #include "xcodec/losses/stft_loss.h"
-#include "xcodec/models/discriminators/discriminators.h"
 #include "xcodec/train/lr_schedule.h"
 #include "xcodec/train/training_health.h"
 
@@ -78,19 +77,20 @@ struct TrainerConfig {
   bool operator==(const TrainerConfig& o) const;
 };
 
-/// `train.lambdas`: loss weights in the generator (and discriminator) objective.
+/// `train.lambdas`: the weight of each generator loss term by name (loss_terms.h); 0 switches a
+/// term off. Unknown names are ConfigErrors listing the known ones.
 struct LossWeights {
-  double mel = 15.0;      ///< multi-resolution mel loss
-  double adv = 1.0;       ///< generator adversarial loss
-  double feat = 1.0;      ///< feature matching (each discriminator family)
-  double semantic = 5.0;  ///< semantic reconstruction MSE
-  double stft = 1.0;      ///< multi-resolution STFT loss (when use_stft_loss)
-  double disc = 1.0;      ///< discriminator loss scale
+  std::map<std::string, double> weights{{"mel", 15.0},     {"adv", 1.0},  {"feat", 1.0},
+                                        {"semantic", 5.0}, {"stft", 1.0}, {"l1", 0.0},
+                                        {"codebook", 1.0}, {"disc", 1.0}};
+  /// The weight of `term` (0 for a term not listed).
+  double at(const std::string& term) const;
+  void set(const std::string& term, double weight) { weights[term] = weight; }
 
   void from_yaml(const YAML::Node& node, const std::string& path);
   YAML::Node to_yaml() const;
   void validate(const std::string& path) const;
-  bool operator==(const LossWeights& o) const;
+  bool operator==(const LossWeights& o) const { return weights == o.weights; }
 };
 
 /// `train` group.
@@ -105,11 +105,14 @@ struct TrainConfig {
   bool stop_on_collapse = true;
   HealthConfig health;  ///< what counts as collapse (training_health.h)
   LossWeights lambdas;
+  // The original's switches (kept): a term whose switch is off has weight 0.
   bool use_mel_loss = true;       ///< λ_mel · L_mel
   bool use_adv_loss = true;       ///< λ_adv · L_adv (the discriminators still train when off)
   bool use_feat_loss = true;      ///< λ_feat · (L_fm(MPD) + L_fm(spec))
   bool use_semantic_loss = true;  ///< λ_semantic · L_sem (needs the semantic branch)
   bool use_stft_loss = false;     ///< λ_stft · L_stft
+  /// The weight a term gets: lambdas.at(term), or 0 when its use_*_loss switch is off.
+  double weight(const std::string& term) const;
   losses::MultiResolutionMelLossOptions mel_loss;    ///< mel loss resolutions
   losses::MultiResolutionStftLossOptions stft_loss;  ///< STFT loss resolutions
   AdamWConfig gen_optimizer;                         ///< generator AdamW
@@ -130,8 +133,10 @@ struct TrainingConfig {
   std::string data_dir = "./data";  ///< folder holding datasets.json (the data registry)
   DatasetConfig dataset;            ///< `dataset` group
   YAML::Node model;                 ///< `model` group, opaque; parsed by the codec's config
-  models::DiscriminatorsConfig discriminator;  ///< `discriminator` group
-  TrainConfig train;                           ///< `train` group
+  /// `discriminator` group, opaque: its `name:` key (default xcodec2) picks the kind
+  /// (models/discriminators/discriminator_set.h), which validates the rest.
+  YAML::Node discriminator;
+  TrainConfig train;               ///< `train` group
   std::string log_dir = "./logs";  ///< checkpoints, TensorBoard events, metrics.jsonl, config.yaml
   int64_t seed = 1024;             ///< global seed (model init, shuffling, crops)
   std::string init_from;           ///< generator weights to start from ("" = random init)
