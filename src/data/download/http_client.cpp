@@ -292,6 +292,8 @@ FetchResult fetch_to_file(const std::string& url, const std::string& part_path,
     curl_easy_setopt(h.get(), CURLOPT_XFERINFOFUNCTION, on_xfer);
     curl_easy_setopt(h.get(), CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(h.get(), CURLOPT_NOPROGRESS, 0L);
+    // 512 KiB receive buffer (default 16 KiB): fewer write()s and hash calls per byte.
+    curl_easy_setopt(h.get(), CURLOPT_BUFFERSIZE, 512L * 1024);
     // CURLOPT_RANGE rather than RESUME_FROM: a server that ignores the range answers 200 with
     // the whole file, which on_body then takes from the start instead of failing the try.
     const std::string range = std::to_string(t.offset) + "-";
