@@ -52,8 +52,8 @@ void add_common(CLI::App* cmd, Common& c) {
 void report(const data::DownloadResult& r, const Common& c) {
   std::cout << std::fixed << std::setprecision(1);
   if (r.nothing_to_do()) {
-    std::cout << "nothing to do: all " << r.files
-              << " files already downloaded, verified and unpacked (recorded in " << r.state_path
+    std::cout << "nothing to do: all " << r.files << " files already downloaded and verified"
+              << (c.no_extract ? "" : ", archives unpacked") << " (recorded in " << r.state_path
               << ")\n";
   } else {
     const double mb = static_cast<double>(r.bytes) / 1e6;
