@@ -61,6 +61,15 @@ TEST_F(HifiGanTest, OutputShapesAndFeatureMapCounts) {
     EXPECT_EQ(out.logits[k].sizes(), (std::vector<int64_t>{2, t}));
   }
   EXPECT_THROW(disc->forward(torch::randn({2, 2, 100})), xcodec::ShapeError);
+
+  // clone() copies every parameter and the spectral-norm state (eval: no power iteration).
+  disc->eval();
+  auto copy = std::dynamic_pointer_cast<xm::HifiGanDiscriminatorImpl>(disc->clone());
+  ASSERT_TRUE(copy);
+  const torch::Tensor x = torch::randn({1, 1, 3000});
+  const auto a = disc->forward(x);
+  const auto b = copy->forward(x);
+  for (size_t k = 0; k < a.logits.size(); ++k) EXPECT_TRUE(torch::equal(a.logits[k], b.logits[k]));
 }
 
 // Keys and shapes of torch.nn.utils.parametrizations at the original widths.
@@ -139,7 +148,7 @@ TEST(HifiGanDiscriminator, ConfigFilesAndStrictKeys) {
   c.from_yaml(full);
   EXPECT_EQ(c, xm::HifiGanDiscriminatorConfig{});
   c.from_yaml(small);
-  EXPECT_EQ(c, tiny());
+  EXPECT_EQ(c.channel_scale, 32);
   xm::HifiGanDiscriminatorConfig back;
   back.from_yaml(c.to_yaml());
   EXPECT_EQ(back, c);
@@ -148,6 +157,12 @@ TEST(HifiGanDiscriminator, ConfigFilesAndStrictKeys) {
   ASSERT_TRUE(set);
   EXPECT_EQ(set->name(), "hifigan");
   EXPECT_EQ(set->forward(torch::randn({1, 1, 2400})).size(), 8u);
+  // 1/32 width: 128 → 256 channels in 16 groups become 4 → 8 in 4 groups (capped at 4 inputs).
+  const auto params = set->module().named_parameters();
+  EXPECT_EQ(params["msd.discriminators.1.convs.2.parametrizations.weight.original1"].sizes(),
+            (std::vector<int64_t>{8, 1, 41}));
+  EXPECT_EQ(params["mpd.discriminators.0.convs.0.parametrizations.weight.original1"].sizes(),
+            (std::vector<int64_t>{1, 1, 5, 1}));
 
   YAML::Node bad = YAML::Clone(small);
   bad["bogus"] = 1;
@@ -157,7 +172,9 @@ TEST(HifiGanDiscriminator, ConfigFilesAndStrictKeys) {
   } catch (const xcodec::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("discriminator.bogus"), std::string::npos) << e.what();
   }
-  YAML::Node narrow = YAML::Clone(small);
-  narrow["channel_scale"] = 16;  // 8 channels in 16 groups
-  EXPECT_THROW(kind.validate(narrow, "discriminator"), xcodec::ConfigError);
+  for (const int scale : {3, 64, 0}) {  // not dividing the widths / 32 → 0 channels / < 1
+    YAML::Node narrow = YAML::Clone(small);
+    narrow["channel_scale"] = scale;
+    EXPECT_THROW(kind.validate(narrow, "discriminator"), xcodec::ConfigError) << scale;
+  }
 }

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "xcodec/core/error.h"
@@ -30,6 +31,10 @@ const MsdLayer kMsdLayers[] = {
 
 int64_t scaled(int64_t channels, int64_t scale) { return channels == 1 ? 1 : channels / scale; }
 
+// Narrow test models (channel_scale > 8) would leave fewer input channels than groups: the
+// groups are capped at the input width (depthwise). At the original widths nothing changes.
+int64_t scaled_groups(int64_t groups, int64_t in_channels) { return std::min(groups, in_channels); }
+
 torch::Tensor leaky(const torch::Tensor& x) {
   return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kSlope));
 }
@@ -53,10 +58,11 @@ void HifiGanDiscriminatorConfig::validate(const std::string& path) const {
   for (const auto& l : kMsdLayers) {
     const int64_t in = scaled(l.in, channel_scale);
     const int64_t out = scaled(l.out, channel_scale);
-    if (l.out % channel_scale != 0 || in % l.groups != 0 || out % l.groups != 0) {
+    const int64_t groups = scaled_groups(l.groups, in);
+    if (l.out % channel_scale != 0 || in % groups != 0 || out % groups != 0) {
       fail("channel_scale", "must leave the grouped MSD convs divisible by their groups (" +
                                 std::to_string(l.out) + " / " + std::to_string(channel_scale) +
-                                " channels in " + std::to_string(l.groups) + " groups)");
+                                " channels in " + std::to_string(groups) + " groups)");
     }
   }
 }
@@ -287,7 +293,7 @@ void HifiGanScaleDiscriminatorImpl::reset() {
     c.kernel = {l.kernel, 1};
     c.stride = {l.stride, 1};
     c.padding = {l.padding, 0};
-    c.groups = l.groups;
+    c.groups = scaled_groups(l.groups, c.in_channels);
     c.norm = norm;
     convs->push_back(NormedConv(c));
   }

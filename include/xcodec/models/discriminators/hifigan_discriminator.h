@@ -44,8 +44,9 @@ struct HifiGanDiscriminatorConfig {
   std::vector<int64_t> periods{2, 3, 5, 7, 11};  ///< MPD periods, samples
   int64_t scales = 3;                            ///< MSD scales (raw, /2, /4, ...)
   bool use_spectral_norm_first_scale = true;     ///< MSD scale 0: spectral (else weight) norm
-  /// Width divisor of every conv (1 = the original; 2, 4 or 8 for small test models: the
-  /// grouped MSD convs need channels divisible by 16).
+  /// Width divisor of every conv (1 = the original; a power of two up to 32 for small test
+  /// models). Beyond 8 the grouped MSD convs have fewer input channels than groups: their
+  /// groups are then capped at the input width.
   int64_t channel_scale = 1;
 
   /// Throws ConfigError naming `<path>.<key>`.
