@@ -11,8 +11,10 @@
 
 #include "support/test_support.h"
 #include "xcodec/core/error.h"
+#include "xcodec/io/atomic_file.h"
 #include "xcodec/io/safetensors.h"
 #include "xcodec/models/codecs/dwan_codec.h"
+#include "xcodec/models/discriminators/discriminator_set.h"
 #include "xcodec/models/dwan/convnext_block.h"
 #include "xcodec/models/dwan/dwan_config.h"
 #include "xcodec/models/dwan/dwan_decoder.h"
@@ -365,4 +367,24 @@ TEST_F(DwanTest, CodecStrictLoadNamesTheMissingKey) {
   xcodec::io::save_safetensors(other, xm::persistent_state(codec->module()),
                                {{"xcodec.model", "xcodec2"}});
   EXPECT_THROW(codec->load_weights(other), xcodec::CheckpointError);
+}
+
+// The family and the discriminator set are reachable by name through the registries.
+TEST_F(DwanTest, RegisteredByName) {
+  const std::string yaml = xcodec::io::read_file(config_path("dwan-tiny"));
+  EXPECT_EQ(xm::codec_name_of(yaml), "dwan");
+  auto codec = xm::build_codec(yaml, {});
+  EXPECT_EQ(codec->info().name, "dwan");
+  TempDir dir;
+  const std::string path = dir.str() + "/dwan.safetensors";
+  codec->save_inference_file(path, {});
+  EXPECT_EQ(xm::codec_name_of_file(path), "dwan");
+  const torch::Tensor codes = torch::randint(0, 1000, {1, 1, 6}, torch::kInt32);
+  EXPECT_TRUE(torch::equal(xm::load_codec(path)->decode(codes), codec->decode(codes)));
+
+  const YAML::Node group =
+      YAML::LoadFile(std::string(XCODEC_SOURCE_DIR) + "/configs/discriminator/dwan-tiny.yaml");
+  auto disc = xm::make_discriminator_set(group);
+  ASSERT_TRUE(disc);
+  EXPECT_EQ(disc->name(), "hifigan");
 }
