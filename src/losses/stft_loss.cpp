@@ -5,6 +5,7 @@
 #include "xcodec/audio/stft.h"
 #include "xcodec/core/error.h"
 #include "xcodec/io/yaml_fields.h"
+#include "xcodec/losses/dwan_stft_loss.h"
 
 namespace xcodec::losses {
 
@@ -20,6 +21,9 @@ void MultiResolutionStftLossOptions::validate(const std::string& path) const {
     if (win_lengths[i] < 1 || win_lengths[i] > fft_sizes[i])
       fail("win_lengths", "each window must be in [1, fft size]");
   }
+  if (magnitude != "clamp" && magnitude != "add")
+    fail("magnitude",
+         "must be clamp (Parallel WaveGAN) or add (DwanCodec), got '" + magnitude + "'");
 }
 
 void MultiResolutionStftLossOptions::from_yaml(const YAML::Node& node, const std::string& path) {
@@ -27,6 +31,7 @@ void MultiResolutionStftLossOptions::from_yaml(const YAML::Node& node, const std
   r.read("fft_sizes", fft_sizes);
   r.read("hop_sizes", hop_sizes);
   r.read("win_lengths", win_lengths);
+  r.read("magnitude", magnitude);
   r.finish();
 }
 
@@ -35,12 +40,21 @@ YAML::Node MultiResolutionStftLossOptions::to_yaml() const {
   n["fft_sizes"] = io::yaml_value(fft_sizes);
   n["hop_sizes"] = io::yaml_value(hop_sizes);
   n["win_lengths"] = io::yaml_value(win_lengths);
+  n["magnitude"] = io::yaml_value(magnitude);
   return n;
 }
 
 StftLossResult multi_resolution_stft_loss(const torch::Tensor& y_hat, const torch::Tensor& y,
                                           const MultiResolutionStftLossOptions& options) {
   options.validate();
+  if (options.magnitude == "add") {
+    DwanStftLossOptions d;
+    d.fft_sizes = options.fft_sizes;
+    d.hop_sizes = options.hop_sizes;
+    d.win_lengths = options.win_lengths;
+    const DwanStftLossResult r = dwan_mrstft_loss_terms(y_hat, y, d);
+    return {r.total, r.spectral_convergence, r.log_magnitude};
+  }
   const torch::Tensor a = y_hat.dim() == 3 ? y_hat.squeeze(1) : y_hat;
   const torch::Tensor b = y.dim() == 3 ? y.squeeze(1) : y;
   if (a.sizes() != b.sizes())

@@ -8,12 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/torch_compat.h"
+#include "train/metrics_log.h"
 #include "train/mixed_precision.h"
 #include "train/validation.h"
 #include "xcodec/audio/audio.h"
@@ -44,15 +43,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string format_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  const int64_t t = static_cast<int64_t>(s + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%lld:%02lld:%02lld", static_cast<long long>(t / 3600),
-                static_cast<long long>((t / 60) % 60), static_cast<long long>(t % 60));
-  return buf;
 }
 
 torch::Device pick_device(const TrainerConfig& t, int rank) {
@@ -225,12 +215,7 @@ class Trainer {
       save_resolved_config(cfg_, "resolved by xcodec train");
     }
     resume_or_init();
-    if (main_rank()) {
-      tb_ = std::make_unique<io::TensorBoardWriter>(cfg_.log_dir);
-      jsonl_.open((fs::path(cfg_.log_dir) / "metrics.jsonl").string(), std::ios::app);
-      if (!jsonl_)
-        throw IoError("cannot write " + (fs::path(cfg_.log_dir) / "metrics.jsonl").string());
-    }
+    if (main_rank()) log_ = std::make_unique<MetricsLog>(cfg_.log_dir);
 
     TrainResult result;
     const int64_t max_steps = cfg_.train.trainer.max_steps;
@@ -280,31 +265,20 @@ class Trainer {
       HealthReport health;
       if (log_now) {
         health = health_->report();
-        add_health_values(health, stats);
+        add_health_values(health, stats.values);
       }
       if (log_now && main_rank()) {
         const double done = static_cast<double>(step_ - start_step);
         const double rate = done / std::max(1e-9, seconds_since(run_start));
-        log_metrics(stats, rate, data_wait / std::max(1e-9, step_time));
-        std::ostringstream line;
-        line << "[train] step " << step_ << "/" << max_steps << std::fixed << std::setprecision(4);
-        for (const char* k : {"loss_g", "mel", "loss_d"}) {
-          if (stats.values.count(k)) line << " " << k << " " << stats.values.at(k);
-        }
-        if (!health.quantizers.empty()) {
-          const QuantizerHealth& q = health.quantizers[0];
-          line << std::setprecision(1) << " | codes/utt " << q.codes_per_utterance << " usage "
-               << std::setprecision(2) << 100.0 * q.usage << "% sat " << std::setprecision(0)
-               << 100.0 * q.saturation << "%";
-        }
-        line << std::setprecision(2) << " | " << rate << " steps/s | data wait "
-             << std::setprecision(0) << 100.0 * data_wait / std::max(1e-9, step_time) << "% | ETA "
-             << format_duration((max_steps - step_) / std::max(1e-9, rate));
+        const double wait_share = data_wait / std::max(1e-9, step_time);
+        log_->log_step(step_, stats.values, rate, wait_share);
+        const std::string line =
+            progress_line(step_, max_steps, stats.values, health, rate, wait_share);
         if (tty && step_ != max_steps) {
-          std::fprintf(stderr, "\r%s\033[K", line.str().c_str());
+          std::fprintf(stderr, "\r%s\033[K", line.c_str());
         } else {
           if (tty) std::fprintf(stderr, "\r\033[K");
-          XCODEC_LOG_INFO(line.str());
+          XCODEC_LOG_INFO(line);
         }
       }
       if (log_now) check_health(health);
@@ -321,7 +295,7 @@ class Trainer {
         (step_ > start_step || result.interrupted || result.last_checkpoint.empty())) {
       result.last_checkpoint = write_checkpoint(true, false);
     }
-    if (tb_) tb_->flush();
+    if (log_) log_->flush();
     result.steps = step_;
     result.steps_this_run = step_ - start_step;
     result.last_mel_loss = last_mel_;
@@ -428,20 +402,6 @@ class Trainer {
     return std::sqrt(sum);
   }
 
-  // Per quantizer q: health/q<q>_{usage,perplexity,codes_per_utt,saturation,input_abs_mean}.
-  static void add_health_values(const HealthReport& h, StepStats& stats) {
-    for (size_t q = 0; q < h.quantizers.size(); ++q) {
-      const QuantizerHealth& s = h.quantizers[q];
-      const std::string p = "health/q" + std::to_string(q) + "_";
-      stats.values[p + "usage"] = s.usage;
-      stats.values[p + "perplexity"] = s.perplexity;
-      stats.values[p + "codes_per_utt"] = s.codes_per_utterance;
-      stats.values[p + "saturation"] = s.saturation;
-      stats.values[p + "input_abs_mean"] = s.input_abs_mean;
-    }
-    stats.values["health/encoder_grad_norm"] = h.encoder_grad_norm;
-  }
-
   // A collapse is an alarm, not a surprise: loud at once, and the end of the run once it has
   // lasted train.health.patience log intervals (unless train.stop_on_collapse is false).
   void check_health(const HealthReport& h) {
@@ -461,24 +421,6 @@ class Trainer {
         " (train.stop_on_collapse=false to continue anyway)");
   }
 
-  void log_metrics(const StepStats& stats, double steps_per_s, double data_wait_share) {
-    nlohmann::json j;
-    j["step"] = step_;
-    j["time"] =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    for (const auto& [k, v] : stats.values) {
-      j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-      const bool is_lr = k.rfind("lr_", 0) == 0;
-      const bool is_health = k.rfind("health/", 0) == 0;
-      tb_->add_scalar(is_health ? k : (is_lr ? "lr/" : "train/") + k, v, step_);
-    }
-    j["steps_per_s"] = steps_per_s;
-    j["data_wait_share"] = data_wait_share;
-    tb_->add_scalar("perf/steps_per_s", steps_per_s, step_);
-    jsonl_ << j.dump() << "\n";
-    jsonl_.flush();
-  }
-
   void validate() {
     data::DataLoader loader(val_dataset_, val_options_);
     const int64_t limit =
@@ -488,28 +430,7 @@ class Trainer {
     const int64_t codebook = info_.codebook_size;
     const ValidationResult v =
         run_validation(*codec_, loader, limit, *mel_loss_, device_, cfg_.train.val_examples);
-    const fs::path example_dir = fs::path(cfg_.log_dir) / "val" / ("step=" + std::to_string(step_));
-    for (size_t i = 0; i < v.examples.size(); ++i) {
-      fs::create_directories(example_dir);
-      audio::Audio a;
-      a.sample_rate = static_cast<int>(info_.sample_rate);
-      a.samples = v.examples[i];
-      audio::write_audio((example_dir / ("example_" + std::to_string(i) + ".wav")).string(), a);
-      tb_->add_audio("val/example_" + std::to_string(i), a.samples, a.sample_rate, step_);
-    }
-    nlohmann::json j;
-    j["step"] = step_;
-    j["val/mel_loss"] = v.mel_loss;
-    j["val/codebook_usage"] = v.usage.usage;
-    j["val/perplexity"] = v.usage.perplexity;
-    j["val/codes_per_utt"] = v.codes_per_utt;
-    j["val/items"] = v.items;
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it.key() != "step" && it.key() != "val/items")
-        tb_->add_scalar(it.key(), it.value().get<double>(), step_);
-    }
-    jsonl_ << j.dump() << "\n";
-    jsonl_.flush();
+    log_->log_validation(step_, v, static_cast<int>(info_.sample_rate));
     XCODEC_LOG_INFO("[val] step " << step_ << ": mel " << v.mel_loss << ", codebook usage "
                                   << 100.0 * v.usage.usage << "%, perplexity " << v.usage.perplexity
                                   << ", " << v.codes_per_utt << " distinct codes per crop over "
@@ -618,8 +539,7 @@ class Trainer {
   std::unique_ptr<data::DataLoader> train_loader_;
   data::DatasetPtr val_dataset_;
   data::DataLoaderOptions val_options_;
-  std::unique_ptr<io::TensorBoardWriter> tb_;
-  std::ofstream jsonl_;
+  std::unique_ptr<MetricsLog> log_;
   int64_t step_ = 0;
   int64_t nonfinite_ = 0;
   double last_mel_ = 0.0;

@@ -17,12 +17,16 @@ struct MultiResolutionStftLossOptions {
   std::vector<int64_t> fft_sizes{1024, 2048, 512};   ///< samples
   std::vector<int64_t> hop_sizes{120, 240, 50};      ///< samples
   std::vector<int64_t> win_lengths{600, 1200, 240};  ///< samples (<= fft size)
+  /// "clamp": |X| = sqrt(clamp(re² + im², 1e-7)) (Parallel WaveGAN, X-Codec-2.0); "add":
+  /// |X| = |STFT| + 1e-7 (DwanCodec's variant, losses/dwan_stft_loss.h).
+  std::string magnitude = "clamp";
 
   void validate(const std::string& path = "stft_loss") const;
   void from_yaml(const YAML::Node& node, const std::string& path = "stft_loss");
   YAML::Node to_yaml() const;
   bool operator==(const MultiResolutionStftLossOptions& o) const {
-    return fft_sizes == o.fft_sizes && hop_sizes == o.hop_sizes && win_lengths == o.win_lengths;
+    return fft_sizes == o.fft_sizes && hop_sizes == o.hop_sizes && win_lengths == o.win_lengths &&
+           magnitude == o.magnitude;
   }
 };
 
