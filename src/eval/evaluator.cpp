@@ -155,7 +155,18 @@ nlohmann::json run_evaluation(const EvalOptions& o) {
       {"codes_distinct", usage.distinct},
       {"code_entropy_bits", usage.entropy_bits},
       {"code_perplexity", usage.perplexity}};
+  report["codec"]["family"] = codec->model_name();
+  report["codec"]["quantizer"] = codec->quantizer_kind();
   report["codec"]["distinct_codes_per_file"] = distinct_sum / summary.files;
+  report["codec"]["per_quantizer"] = nlohmann::json::array();
+  for (int q = 0; q < histogram.num_quantizers(); ++q) {
+    const CodeUsage u = histogram.usage(q);
+    report["codec"]["per_quantizer"].push_back({{"codebook_usage", u.usage},
+                                                {"codes_distinct", u.distinct},
+                                                {"code_entropy_bits", u.entropy_bits},
+                                                {"code_perplexity", u.perplexity},
+                                                {"normalized_entropy", u.normalized_entropy}});
+  }
   report["warnings"] = nlohmann::json::array();
   for (const std::string& w :
        code_usage_warnings(usage, codec->codebook_size(), distinct_sum / summary.files)) {

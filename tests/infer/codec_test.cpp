@@ -200,6 +200,13 @@ TEST_F(E2EInfer, CommandsEncodeDecodeReconstructAndEvalAFolder) {
     EXPECT_TRUE(j["mean"][k].is_number()) << k;
   }
   EXPECT_DOUBLE_EQ(j["codec"]["bitrate_bps"].get<double>(), 50.0 * 8);  // tiny: 4^4 codes = 8 bits
+  EXPECT_EQ(j["codec"]["family"], "xcodec2");
+  EXPECT_EQ(j["codec"]["quantizer"], "fsq");
+  ASSERT_EQ(j["codec"]["per_quantizer"].size(), 1u);
+  // One quantizer: its own figures are the pooled ones.
+  for (const char* k : {"codebook_usage", "codes_distinct", "code_entropy_bits", "code_perplexity"})
+    EXPECT_EQ(j["codec"]["per_quantizer"][0][k], j["codec"][k]) << k;
+  EXPECT_GT(j["codec"]["per_quantizer"][0]["codes_distinct"].get<int>(), 0);
   EXPECT_TRUE(fs::exists(tmp.path() / "report_spectrograms"));
 }
 
