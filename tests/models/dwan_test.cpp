@@ -10,6 +10,7 @@
 #include <set>
 
 #include "support/test_support.h"
+#include "xcodec/core/cpu_features.h"
 #include "xcodec/core/error.h"
 #include "xcodec/io/atomic_file.h"
 #include "xcodec/io/safetensors.h"
@@ -387,4 +388,30 @@ TEST_F(DwanTest, RegisteredByName) {
   auto disc = xm::make_discriminator_set(group);
   ASSERT_TRUE(disc);
   EXPECT_EQ(disc->name(), "hifigan");
+}
+
+// bf16 inference: the encoder and the decoder backbone run their convolutions and linear layers
+// in bfloat16 (float32 accumulation) on CPUs with native bf16; elsewhere the lowering is refused
+// with the reason. Back to float32 it is bit-exact again.
+TEST_F(DwanTest, CodecBf16InferenceStaysCloseToFloat32) {
+  auto codec = tiny_codec();
+  const torch::Tensor wave = 0.1 * torch::randn({1, 1, 4096});
+  // Random codes: a fresh encoder maps most inputs to the all-zero code, whose decoding does
+  // not depend on the backbone (zero latents, zero biases).
+  const torch::Tensor codes = torch::randint(0, 1000, {1, 1, 8}, torch::kInt32);
+  const torch::Tensor want = codec->decode(codes);
+  const auto& cpu = xcodec::cpu_bf16_support();
+  if (!cpu.native) {
+    EXPECT_THROW(codec->set_compute_precision(xm::ComputePrecision::kBFloat16),
+                 xcodec::ConfigError);
+    GTEST_SKIP() << "no native bf16: " << cpu.reason;
+  }
+  codec->set_compute_precision(xm::ComputePrecision::kBFloat16);
+  const torch::Tensor got = codec->decode(codes);
+  EXPECT_FALSE(torch::equal(got, want));  // the 16-bit path did run
+  const double scale = want.abs().max().item<double>();
+  EXPECT_LT((got - want).abs().max().item<double>(), 0.05 * scale);
+  EXPECT_EQ(codec->encode(wave).sizes(), codes.sizes());  // the lowered encoder runs
+  codec->set_compute_precision(xm::ComputePrecision::kFloat32);
+  EXPECT_TRUE(torch::equal(codec->decode(codes), want));
 }
