@@ -100,6 +100,10 @@ TEST(HifiGanDiscriminator, KeyNamesAndShapesOfTheOriginal) {
   // 5 periods × 6 convs × 3 tensors + scale 0: 8 convs × (original, bias, u, v) + 2 scales ×
   // 8 convs × 3.
   EXPECT_EQ(state.size(), 5u * 6u * 3u + 8u * 4u + 2u * 8u * 3u);
+  // MPD 5 × 8,221,154 + MSD 9,870,209 (spectral: no g) + 2 × 9,874,306, from the shapes.
+  int64_t params = 0;
+  for (const auto& p : disc->parameters()) params += p.numel();
+  EXPECT_EQ(params, 70724591);
 }
 
 // Weight norm starts at the raw init (g = ‖v‖); spectral norm converges to a unit top singular
