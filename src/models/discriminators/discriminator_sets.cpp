@@ -4,6 +4,7 @@
 #include "xcodec/core/error.h"
 #include "xcodec/models/discriminators/discriminator_set.h"
 #include "xcodec/models/discriminators/discriminators.h"
+#include "xcodec/models/discriminators/hifigan_discriminator.h"
 
 namespace xcodec::models {
 namespace {
@@ -55,6 +56,7 @@ DiscriminatorSetKind xcodec2_discriminator_kind() {
 const std::vector<DiscriminatorSetKind>& discriminator_set_kinds() {
   static const std::vector<DiscriminatorSetKind> kinds = {
       xcodec2_discriminator_kind(),
+      hifigan_discriminator_kind(),
   };
   return kinds;
 }
