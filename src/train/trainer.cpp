@@ -14,6 +14,7 @@
 #include "core/torch_compat.h"
 #include "train/metrics_log.h"
 #include "train/mixed_precision.h"
+#include "train/training_state.h"
 #include "train/validation.h"
 #include "xcodec/audio/audio.h"
 #include "xcodec/core/error.h"
@@ -439,60 +440,28 @@ class Trainer {
       XCODEC_LOG_WARN("[val] step " << step_ << ": warning: " << w);
   }
 
-  std::string write_checkpoint(bool last, bool numbered) {
-    CheckpointWriter w;
-    // Codec keys under "model.", discriminators under their released names ("discriminator.",
-    // "spec_discriminator."), AdamW moments under "optim_g." / "optim_d.".
-    w.add_module("model.", codec_->module());
-    if (disc_) w.add_module("", disc_->module());
-    w.add_optimizer("optim_g.", *opt_g_, codec_->module());
-    if (opt_d_) w.add_optimizer("optim_d.", *opt_d_, disc_->module());
-    w.add_rng_state();
-    const auto [epoch, batch] = train_loader_->position();
-    w.set_metadata("xcodec.checkpoint_version", "1");
-    w.set_metadata(models::kMetaModel, info_.name);
-    w.set_metadata(models::kMetaConfig, codec_->config_yaml());
-    w.set_metadata("xcodec.training_config", YAML::Dump(cfg_.to_yaml()));
-    w.set_metadata("xcodec.teacher_seed", std::to_string(cfg_.seed));
-    w.set_metadata("step", std::to_string(step_));
-    w.set_metadata("epoch", std::to_string(epoch));
-    w.set_metadata("batch", std::to_string(batch));
-    w.set_metadata("sched_g", std::to_string(sched_g_->steps_taken()));
-    w.set_metadata("sched_d", std::to_string(sched_d_ ? sched_d_->steps_taken() : 0));
-    w.set_metadata("nonfinite", std::to_string(nonfinite_));
-    w.set_metadata("loss_scale", std::to_string(scaler_.scale));
-    std::string path;
-    if (numbered) {
-      path = (fs::path(cfg_.log_dir) / ("step=" + std::to_string(step_) + ".ckpt")).string();
-      w.save(path);
-    }
-    if (last) {
-      path = (fs::path(cfg_.log_dir) / "last.ckpt").string();
-      w.save(path);
-    }
-    XCODEC_LOG_DEBUG("[ckpt] wrote " << path);
-    return path;
+  TrainingState state() {
+    return {*codec_,        disc_.get(),    *opt_g_, opt_d_.get(), *sched_g_,
+            sched_d_.get(), *train_loader_, scaler_, step_,        nonfinite_};
   }
 
-  void load_checkpoint(const CheckpointReader& r) {
-    r.load_module("model.", codec_->module());
-    if (disc_) r.load_module("", disc_->module());
-    r.load_optimizer("optim_g.", *opt_g_, codec_->module());
-    if (opt_d_) r.load_optimizer("optim_d.", *opt_d_, disc_->module());
-    r.load_rng_state();
-    step_ = std::stoll(r.metadata("step"));
-    sched_g_->set_steps_taken(std::stoll(r.metadata("sched_g")));
-    if (sched_d_) sched_d_->set_steps_taken(std::stoll(r.metadata("sched_d")));
-    nonfinite_ = std::stoll(r.metadata("nonfinite"));
-    scaler_.scale = std::stod(r.metadata("loss_scale"));
-    train_loader_->seek(std::stoll(r.metadata("epoch")), std::stoll(r.metadata("batch")));
+  // log_dir/last.ckpt and/or log_dir/step=N.ckpt; returns the path written last.
+  std::string write_checkpoint(bool last, bool numbered) {
+    std::vector<std::string> paths;
+    if (numbered)
+      paths.push_back(
+          (fs::path(cfg_.log_dir) / ("step=" + std::to_string(step_) + ".ckpt")).string());
+    if (last) paths.push_back((fs::path(cfg_.log_dir) / "last.ckpt").string());
+    save_training_state(state(), cfg_, paths);
+    return paths.empty() ? std::string() : paths.back();
   }
 
   void resume_or_init() {
     for (const auto& candidate : resume_candidates(cfg_.log_dir)) {
       try {
         CheckpointReader r(candidate);
-        load_checkpoint(r);
+        TrainingState st = state();
+        load_training_state(r, st);
         XCODEC_LOG_INFO("[ckpt] resumed from " << candidate << " at step " << step_);
         return;
       } catch (const Error& e) {
