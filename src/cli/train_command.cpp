@@ -5,7 +5,8 @@
 #include "xcodec/core/error.h"
 #include "xcodec/core/signals.h"
 #include "xcodec/train/config/compose.h"
-#include "xcodec/train/distributed/data_parallel.h"
+#include "xcodec/train/distributed/distributed_env.h"
+#include "xcodec/train/distributed/launcher.h"
 #include "xcodec/train/trainer.h"
 
 namespace xcodec::cli {
@@ -25,6 +26,7 @@ void add_train_command(CLI::App& root) {
     std::vector<std::string> overrides;
     std::string config_dir;
     bool dump = false;
+    int nproc = 0;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("overrides", args->overrides,
@@ -32,6 +34,11 @@ void add_train_command(CLI::App& root) {
   cmd->add_option("--config-dir", args->config_dir,
                   "folder of YAML configs (default: $XCODEC_CONFIG_DIR or ./configs)");
   cmd->add_flag("--dump-config", args->dump, "print the resolved configuration as YAML and exit");
+  cmd->add_option("--nproc", args->nproc,
+                  "start this many data-parallel workers on this machine (like torchrun "
+                  "--standalone --nproc-per-node; default train.trainer.devices). Under torchrun "
+                  "or srun (RANK / SLURM_PROCID set) each process is one rank: see "
+                  "docs/distributed.md");
   cmd->callback([args] {
     const train::TrainingConfig config =
         train::load_training_config(args->overrides, args->config_dir);
@@ -39,9 +46,11 @@ void add_train_command(CLI::App& root) {
       std::cout << train::resolved_config_yaml(config);
       return;
     }
-    if (config.train.trainer.devices > 1 && !train::DistributedEnv::from_environment().active()) {
-      const int rc = train::launch_data_parallel(program_arguments(),
-                                                 static_cast<int>(config.train.trainer.devices));
+    const train::DistributedEnv env = train::DistributedEnv::from_environment();
+    const int nproc =
+        args->nproc > 0 ? args->nproc : static_cast<int>(config.train.trainer.devices);
+    if (nproc > 1 && env.launcher.empty()) {
+      const int rc = train::launch_local_workers(program_arguments(), nproc);
       if (rc != 0)
         throw Error("data-parallel training failed (a rank exited with status " +
                     std::to_string(rc) + ")");
@@ -49,7 +58,7 @@ void add_train_command(CLI::App& root) {
     }
     install_stop_handlers();
     const train::TrainResult r = train::run_training(config);
-    if (train::DistributedEnv::from_environment().rank > 0) return;  // rank 0 reports
+    if (env.rank > 0) return;  // rank 0 reports
     std::cout << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps << " ("
               << r.steps_this_run << " this run); mel loss " << r.first_mel_loss << " -> "
               << r.last_mel_loss << "; checkpoint " << r.last_checkpoint << "\n";

@@ -24,6 +24,7 @@
 #include "xcodec/data/loading/data_loader.h"
 #include "xcodec/data/registry/registry.h"
 #include "xcodec/eval/metrics/codec_stats.h"
+#include "xcodec/io/atomic_file.h"
 #include "xcodec/io/tensorboard_writer.h"
 #include "xcodec/losses/gan_loss.h"
 #include "xcodec/losses/mel_loss.h"
@@ -31,6 +32,7 @@
 #include "xcodec/models/discriminators/discriminator_set.h"
 #include "xcodec/train/checkpoint.h"
 #include "xcodec/train/distributed/data_parallel.h"
+#include "xcodec/train/distributed/gradient_reducer.h"
 #include "xcodec/train/feature_cache.h"
 #include "xcodec/train/generator_step.h"
 #include "xcodec/train/lr_schedule.h"
@@ -46,7 +48,9 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-torch::Device pick_device(const TrainerConfig& t, int rank) {
+// Rank r of a node trains on cuda:LOCAL_RANK (one process per GPU, as torchrun and srun place
+// them).
+torch::Device pick_device(const TrainerConfig& t, int local_rank) {
   if (t.accelerator == "cpu") return torch::kCPU;
   const bool cuda = torch::cuda::is_available();
   if ((t.accelerator == "cuda" || t.accelerator == "gpu") && !cuda) {
@@ -55,7 +59,11 @@ torch::Device pick_device(const TrainerConfig& t, int rank) {
   }
   if (!cuda) return torch::kCPU;
   const int64_t n = static_cast<int64_t>(torch::cuda::device_count());
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(rank % std::max<int64_t>(1, n)));
+  if (local_rank >= n) {
+    throw ConfigError("local rank " + std::to_string(local_rank) + " but only " +
+                      std::to_string(n) + " CUDA device(s) on this node");
+  }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
 }
 
 std::vector<torch::Tensor> params_of(const torch::nn::Module& m) { return m.parameters(true); }
@@ -81,19 +89,32 @@ class Trainer {
   explicit Trainer(const TrainingConfig& config)
       : cfg_(config),
         env_(DistributedEnv::from_environment()),
-        device_(pick_device(config.train.trainer, env_.rank)) {
+        device_(pick_device(config.train.trainer, env_.local_rank)) {
     cfg_.validate();
-    if (cfg_.train.trainer.devices != env_.world_size) {
-      throw ConfigError(
-          "train.trainer.devices=" + std::to_string(cfg_.train.trainer.devices) +
-          (env_.active()
-               ? " but this process is one of " + std::to_string(env_.world_size) + " ranks"
-               : ": data-parallel runs are started by the `xcodec train` command, which "
-                 "launches one process per device"));
+    // Under a launcher the environment gives the world size; devices is then 1 (not given) or
+    // the processes per node.
+    const int64_t devices = cfg_.train.trainer.devices;
+    if (!env_.active() && devices > 1) {
+      throw ConfigError("train.trainer.devices=" + std::to_string(devices) +
+                        ": data-parallel runs are started by `xcodec train` (which launches one "
+                        "process per device), torchrun or srun");
+    }
+    if (env_.active() && devices != 1 && devices != env_.local_world_size) {
+      throw ConfigError("train.trainer.devices=" + std::to_string(devices) + " but the " +
+                        env_.launcher + " launch runs " + std::to_string(env_.local_world_size) +
+                        " process(es) on this node");
     }
     if (env_.active()) {
       if (env_.rank > 0) set_log_level(LogLevel::kWarn);  // rank 0 speaks for the group
-      dp_ = std::make_unique<DataParallel>(env_);
+      DataParallelOptions dpo;
+      dpo.timeout = std::chrono::milliseconds(
+          static_cast<int64_t>(1000.0 * cfg_.train.trainer.dist_timeout_s));
+      dpo.cuda = device_.is_cuda();
+      dp_ = std::make_unique<DataParallel>(env_, dpo);
+      XCODEC_LOG_INFO("[dist] rank " << env_.rank << " of " << env_.world_size << " ("
+                                     << env_.launcher << ", " << dp_->backend() << ", " << device_
+                                     << "); global batch "
+                                     << cfg_.dataset.train.batch_size * env_.world_size);
     }
     const Precision precision = cfg_.train.trainer.precision_kind();
     if (precision != Precision::kFloat32 && !device_.is_cuda()) {
@@ -130,6 +151,12 @@ class Trainer {
       disc_params_ = params_of(disc_->module());
     }
     gen_params_ = params_of(codec_->module());
+    if (dp_) {
+      // Two reducers, as the original's two DDP-wrapped modules: the discriminator's
+      // gradients are averaged after its update's backward, the generator's after its own.
+      gen_sync_ = std::make_unique<GradientReducer>(*dp_, gen_params_);
+      if (!disc_params_.empty()) disc_sync_ = std::make_unique<GradientReducer>(*dp_, disc_params_);
+    }
 
     opt_g_ = make_adamw(gen_params_, cfg_.train.gen_optimizer, cfg_.train.gen_scheduler);
     sched_g_ = std::make_unique<WarmupLrScheduler>(*opt_g_, cfg_.train.gen_scheduler);
@@ -283,13 +310,14 @@ class Trainer {
         }
       }
       if (log_now) check_health(health);
-      if (main_rank() && cfg_.train.val_every > 0 && val_dataset_ &&
-          step_ % cfg_.train.val_every == 0)
-        validate();
-      if (main_rank() && cfg_.train.checkpoint_every > 0 &&
-          step_ % cfg_.train.checkpoint_every == 0) {
-        result.last_checkpoint = write_checkpoint(true, true);
-      }
+      const bool validate_now =
+          cfg_.train.val_every > 0 && val_dataset_ && step_ % cfg_.train.val_every == 0;
+      const bool save_now =
+          cfg_.train.checkpoint_every > 0 && step_ % cfg_.train.checkpoint_every == 0;
+      if (main_rank() && validate_now) validate();
+      if (main_rank() && save_now) result.last_checkpoint = write_checkpoint(true, true);
+      // The other ranks wait here, not in the next collective, whose timeout is for failures.
+      if (dp_ && (validate_now || save_now)) dp_->wait_for_rank0("validation/checkpoint");
     }
     if (tty) std::fprintf(stderr, "\n");
     if (main_rank() &&
@@ -320,7 +348,8 @@ class Trainer {
     std::vector<GeneratorPass> passes;
     bool finite_d = true;
     if (opt_d_) opt_d_->zero_grad();
-    for (const auto& b : micro) {
+    for (size_t mi = 0; mi < micro.size(); ++mi) {
+      const data::Batch& b = micro[mi];
       GeneratorPass pass;
       pass.y = b.wav.to(device_).unsqueeze(1);
       const torch::Tensor features =
@@ -337,19 +366,22 @@ class Trainer {
           stats.values["loss_d"] += loss_d.item<double>() / k;
           stats.values["d_real"] += d.real.item<double>() / k;
           stats.values["d_fake"] += d.fake.item<double>() / k;
+          // The last micro-batch's backward starts the all-reduce (earlier ones accumulate).
+          if (disc_sync_ && mi + 1 == micro.size()) disc_sync_->prepare_for_backward();
           if (finite_d) scaler_.apply(loss_d / k).backward();
         }
       }
       passes.push_back(std::move(pass));
     }
     if (opt_d_) {
-      if (dp_) {
+      if (disc_sync_) {
+        disc_sync_->finish();  // every rank, also one that skipped backward
+        stats.values["dist_wait_ms"] += 1000.0 * disc_sync_->last_wait_seconds();
         finite_d = !dp_->any(!finite_d);  // every rank skips together, or none does
-        if (finite_d) dp_->average_gradients(disc_params_);
       }
-      if (finite_d && scaler_.unscale(disc_params_)) {
+      if (finite_d) {
         const auto norm =
-            clip_and_step(disc_params_, cfg_.train.disc_grad_clip, *opt_d_, *sched_d_);
+            unscale_clip_and_step(disc_params_, cfg_.train.disc_grad_clip, *opt_d_, *sched_d_);
         if (norm) stats.values["grad_norm_d"] = *norm;
       }
       opt_d_->zero_grad();
@@ -358,7 +390,8 @@ class Trainer {
     set_requires_grad(disc_params_, false);
     opt_g_->zero_grad();
     bool finite_g = true;
-    for (auto& pass : passes) {
+    for (size_t mi = 0; mi < passes.size(); ++mi) {
+      GeneratorPass& pass = passes[mi];
       torch::Tensor loss_g;
       {
         AutocastScope ac(autocast_, autocast_dtype_);
@@ -370,21 +403,23 @@ class Trainer {
       }
       finite_g = finite_g && finite(loss_g);
       stats.values["loss_g"] += loss_g.item<double>() / k;
+      if (gen_sync_ && mi + 1 == passes.size()) gen_sync_->prepare_for_backward();
       if (finite_g) {
         scaler_.apply(loss_g / k).backward();
         health_->observe_batch(pass.out.codes, pass.out.bound_input);
       }
     }
     bool stepped_g = false;
-    if (dp_) {
+    if (gen_sync_) {
+      gen_sync_->finish();
+      stats.values["dist_wait_ms"] += 1000.0 * gen_sync_->last_wait_seconds();
       finite_g = !dp_->any(!finite_g);
-      if (finite_g) dp_->average_gradients(gen_params_);
     }
-    if (finite_g && scaler_.unscale(gen_params_)) {
-      health_->observe_encoder_grad_norm(grad_norm(codec_->encoder_parameters()));
-      const auto norm = clip_and_step(gen_params_, cfg_.train.gen_grad_clip, *opt_g_, *sched_g_);
+    if (finite_g) {
+      const auto norm = unscale_clip_and_step(gen_params_, cfg_.train.gen_grad_clip, *opt_g_,
+                                              *sched_g_, codec_->encoder_parameters());
+      stepped_g = scaler_ok_;
       if (norm) stats.values["grad_norm_g"] = *norm;
-      stepped_g = true;
     }
     scaler_.update(stepped_g);
     opt_g_->zero_grad();
@@ -393,6 +428,30 @@ class Trainer {
     if (sched_d_) stats.values["lr_d"] = sched_d_->current_lr();
     stats.skipped = !(finite_d && finite_g);
     return stats;
+  }
+
+  // Unscales the loss-scaled gradients (16-mixed), clips and steps; false from the scaler (an
+  // Inf/NaN gradient) skips the step. train.trainer.clip_scaled_gradients=true clips while the
+  // gradients are still scaled, as the original did (Lightning clipped before its scaler
+  // unscaled inside optimizer.step), which makes clipping much stronger under 16-mixed.
+  std::optional<double> unscale_clip_and_step(const std::vector<torch::Tensor>& params,
+                                              double max_norm, torch::optim::Optimizer& opt,
+                                              WarmupLrScheduler& sched,
+                                              const std::vector<torch::Tensor>& watch = {}) {
+    scaler_ok_ = false;
+    std::optional<double> norm;
+    if (cfg_.train.trainer.clip_scaled_gradients && scaler_.enabled) {
+      if (max_norm > 0) norm = torch::nn::utils::clip_grad_norm_(params, max_norm);
+      if (!scaler_.unscale(params)) return std::nullopt;
+      if (!watch.empty()) health_->observe_encoder_grad_norm(grad_norm(watch));
+      clip_and_step(params, 0.0, opt, sched);
+    } else {
+      if (!scaler_.unscale(params)) return std::nullopt;
+      if (!watch.empty()) health_->observe_encoder_grad_norm(grad_norm(watch));
+      norm = clip_and_step(params, max_norm, opt, sched);
+    }
+    scaler_ok_ = true;
+    return norm;
   }
 
   static double grad_norm(const std::vector<torch::Tensor>& params) {
@@ -456,14 +515,53 @@ class Trainer {
     return paths.empty() ? std::string() : paths.back();
   }
 
+  // Data-parallel: rank 0 alone reads log_dir (it may exist only on rank 0's node) and sends the
+  // checkpoint's bytes; every rank loads the same state, and then rank 0's weights are
+  // broadcast (DDP does the same at construction), so all ranks start identical.
   void resume_or_init() {
+    if (!dp_) {
+      resume_or_init_local();
+      return;
+    }
+    std::string chosen;
+    if (main_rank()) chosen = resume_or_init_local();
+    std::string bytes;
+    if (main_rank() && !chosen.empty()) bytes = io::read_file(chosen);
+    dp_->wait_for_rank0("checkpoint read");
+    dp_->broadcast_bytes(bytes);
+    if (!main_rank() && !bytes.empty()) {
+      const fs::path tmp =
+          fs::temp_directory_path() / ("xcodec-resume-rank" + std::to_string(env_.rank) + "-" +
+                                       std::to_string(::getpid()) + ".ckpt");
+      io::write_file_atomic(tmp.string(), bytes);
+      try {
+        CheckpointReader r(tmp.string());
+        TrainingState st = state();
+        load_training_state(r, st);
+      } catch (...) {
+        fs::remove(tmp);
+        throw;
+      }
+      fs::remove(tmp);
+    }
+    std::vector<torch::Tensor> state_tensors = codec_->module().parameters(true);
+    for (const auto& b : codec_->module().buffers(true)) state_tensors.push_back(b);
+    if (disc_) {
+      for (const auto& p : disc_->module().parameters(true)) state_tensors.push_back(p);
+      for (const auto& b : disc_->module().buffers(true)) state_tensors.push_back(b);
+    }
+    dp_->broadcast(state_tensors);
+  }
+
+  // Returns the checkpoint resumed from ("" when none).
+  std::string resume_or_init_local() {
     for (const auto& candidate : resume_candidates(cfg_.log_dir)) {
       try {
         CheckpointReader r(candidate);
         TrainingState st = state();
         load_training_state(r, st);
         XCODEC_LOG_INFO("[ckpt] resumed from " << candidate << " at step " << step_);
-        return;
+        return candidate;
       } catch (const Error& e) {
         XCODEC_LOG_WARN("[ckpt] cannot resume from " << candidate << ": " << e.what()
                                                      << "; trying the previous checkpoint");
@@ -483,6 +581,7 @@ class Trainer {
       codec_->prepare_for_training();
       XCODEC_LOG_INFO("[train] initialised the codec from " << cfg_.init_from);
     }
+    return "";
   }
 
   bool main_rank() const { return env_.rank == 0; }
@@ -490,6 +589,9 @@ class Trainer {
   TrainingConfig cfg_;
   DistributedEnv env_;
   std::unique_ptr<DataParallel> dp_;
+  std::unique_ptr<GradientReducer> gen_sync_;  // declared after dp_: destroyed before it
+  std::unique_ptr<GradientReducer> disc_sync_;
+  bool scaler_ok_ = false;  // the last unscale_clip_and_step stepped
   torch::Device device_;
   bool autocast_ = false;
   torch::ScalarType autocast_dtype_ = torch::kFloat32;

@@ -1,23 +1,144 @@
-// DataParallel's gradient averaging, on a group of one process (the collective is then the
-// identity, so what is checked is which gradients exist afterwards).
+// Data-parallel pieces in one process: the launcher environment, and GradientReducer on a group
+// of one (the collective is then the identity, so what is checked is which gradients exist and
+// that hooks, buckets and accumulation give the plain backward's gradients).
 #include <torch/torch.h>
 
+#include <cstdlib>
+
 #include "support/test_support.h"
+#include "xcodec/core/error.h"
 #include "xcodec/train/distributed/data_parallel.h"
+#include "xcodec/train/distributed/distributed_env.h"
+#include "xcodec/train/distributed/gradient_reducer.h"
 #include "xcodec/train/lr_schedule.h"
 
 namespace xcodec::train {
 namespace {
 
-TEST(DataParallel, ParametersWithoutAGradientOnAnyRankKeepNoneAndAreNotDecayed) {
-  xcodec::testing::TempDir dir;
-  DistributedEnv env;
-  env.store_path = (dir.path() / "store").string();
-  DataParallel dp(env);
+// Sets variables for one test and restores what was there.
+class ScopedEnv {
+ public:
+  void set(const std::string& name, const char* value) {
+    const char* old = std::getenv(name.c_str());
+    saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+    if (value) {
+      ::setenv(name.c_str(), value, 1);
+    } else {
+      ::unsetenv(name.c_str());
+    }
+  }
+  ~ScopedEnv() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->second) {
+        ::setenv(it->first.c_str(), it->second->c_str(), 1);
+      } else {
+        ::unsetenv(it->first.c_str());
+      }
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+const char* const kLaunchVars[] = {"RANK",
+                                   "WORLD_SIZE",
+                                   "LOCAL_RANK",
+                                   "LOCAL_WORLD_SIZE",
+                                   "MASTER_ADDR",
+                                   "MASTER_PORT",
+                                   "TORCHELASTIC_USE_AGENT_STORE",
+                                   "TORCHELASTIC_RESTART_COUNT",
+                                   "SLURM_PROCID",
+                                   "SLURM_NTASKS",
+                                   "SLURM_LOCALID",
+                                   "SLURM_NTASKS_PER_NODE",
+                                   "SLURM_TASKS_PER_NODE",
+                                   "SLURM_JOB_NODELIST",
+                                   "SLURM_JOB_ID"};
+
+void clear_launch_vars(ScopedEnv& env) {
+  for (const char* v : kLaunchVars) env.set(v, nullptr);
+}
+
+TEST(DistributedEnv, NoLauncherIsASingleProcess) {
+  ScopedEnv env;
+  clear_launch_vars(env);
+  const auto e = DistributedEnv::from_environment();
+  EXPECT_FALSE(e.active());
+  EXPECT_EQ(e.launcher, "");
+}
+
+TEST(DistributedEnv, TorchrunVariables) {
+  ScopedEnv env;
+  clear_launch_vars(env);
+  env.set("RANK", "5");
+  env.set("WORLD_SIZE", "16");
+  env.set("LOCAL_RANK", "5");
+  env.set("LOCAL_WORLD_SIZE", "8");
+  env.set("MASTER_ADDR", "node1");
+  env.set("MASTER_PORT", "29400");
+  env.set("TORCHELASTIC_USE_AGENT_STORE", "True");
+  env.set("TORCHELASTIC_RESTART_COUNT", "2");
+  const auto e = DistributedEnv::from_environment();
+  EXPECT_EQ(e.launcher, "torchrun");
+  EXPECT_EQ(e.rank, 5);
+  EXPECT_EQ(e.world_size, 16);
+  EXPECT_EQ(e.local_rank, 5);
+  EXPECT_EQ(e.local_world_size, 8);
+  EXPECT_EQ(e.master_addr, "node1");
+  EXPECT_EQ(e.master_port, 29400);
+  EXPECT_TRUE(e.agent_store);
+  EXPECT_EQ(e.restart_count, 2);
+}
+
+TEST(DistributedEnv, MissingMasterAddrIsNamed) {
+  ScopedEnv env;
+  clear_launch_vars(env);
+  env.set("RANK", "0");
+  env.set("WORLD_SIZE", "2");
+  try {
+    DistributedEnv::from_environment();
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("MASTER_ADDR"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DistributedEnv, SlurmFallbackTakesTheFirstNodeAndAPortFromTheJobId) {
+  ScopedEnv env;
+  clear_launch_vars(env);
+  env.set("SLURM_PROCID", "9");
+  env.set("SLURM_NTASKS", "16");
+  env.set("SLURM_LOCALID", "1");
+  env.set("SLURM_TASKS_PER_NODE", "8(x2)");
+  env.set("SLURM_JOB_NODELIST", "gpu[007-008,011],cpu1");
+  env.set("SLURM_JOB_ID", "123456");
+  const auto e = DistributedEnv::from_environment();
+  EXPECT_EQ(e.launcher, "slurm");
+  EXPECT_EQ(e.rank, 9);
+  EXPECT_EQ(e.world_size, 16);
+  EXPECT_EQ(e.local_rank, 1);
+  EXPECT_EQ(e.local_world_size, 8);
+  EXPECT_EQ(e.master_addr, "gpu007");
+  EXPECT_EQ(e.master_port, 10000 + 123456 % 20000);
+  EXPECT_EQ(first_slurm_host("single"), "single");
+  EXPECT_EQ(slurm_tasks_on_first_node("4,2"), 4);
+}
+
+DistributedEnv single() {
+  DistributedEnv e;
+  return e;
+}
+
+TEST(GradientReducer, ParametersWithoutAGradientOnAnyRankKeepNoneAndAreNotDecayed) {
+  DataParallel dp(single());
   torch::Tensor used = torch::ones({3}, torch::requires_grad());
   torch::Tensor unused = torch::ones({2}, torch::requires_grad());
+  GradientReducer reducer(dp, {used, unused});
+  reducer.prepare_for_backward();
   (used * torch::tensor({1.0f, 2.0f, 3.0f})).sum().backward();
-  dp.average_gradients({used, unused});
+  reducer.finish();
   EXPECT_TRUE(torch::equal(used.grad(), torch::tensor({1.0f, 2.0f, 3.0f})));
   EXPECT_FALSE(unused.grad().defined());
   // AdamW (weight decay 0.01) then leaves the parameter alone, as PyTorch does for a None grad.
@@ -27,6 +148,43 @@ TEST(DataParallel, ParametersWithoutAGradientOnAnyRankKeepNoneAndAreNotDecayed) 
   opt->step();
   EXPECT_TRUE(torch::equal(unused, torch::ones({2})));
   EXPECT_FALSE(torch::equal(used, torch::ones({3})));
+}
+
+TEST(GradientReducer, SmallBucketsAccumulationAndSkippedBackwardGiveThePlainGradients) {
+  DataParallel dp(single());
+  torch::manual_seed(3);
+  torch::nn::Sequential net(torch::nn::Linear(8, 16), torch::nn::Tanh(), torch::nn::Linear(16, 4));
+  auto params = net->parameters();
+  const torch::Tensor x1 = torch::randn({5, 8});
+  const torch::Tensor x2 = torch::randn({5, 8});
+  // Plain: two accumulated backwards.
+  net->zero_grad();
+  net->forward(x1).pow(2).mean().backward();
+  net->forward(x2).pow(2).mean().backward();
+  std::vector<torch::Tensor> want;
+  for (const auto& p : params) want.push_back(p.grad().clone());
+  // Reduced: buckets of ~64 bytes (one per parameter or so), armed for the second backward only.
+  GradientReducerOptions o;
+  o.bucket_cap_bytes = 64;
+  o.first_bucket_bytes = 64;
+  GradientReducer reducer(dp, params, o);
+  EXPECT_GE(reducer.num_buckets(), 4);
+  net->zero_grad();
+  net->forward(x1).pow(2).mean().backward();
+  reducer.prepare_for_backward();
+  net->forward(x2).pow(2).mean().backward();
+  reducer.finish();
+  EXPECT_EQ(reducer.last_buckets_during_backward(), reducer.num_buckets());
+  for (size_t i = 0; i < params.size(); ++i)
+    EXPECT_TRUE(torch::allclose(params[i].grad(), want[i], 1e-6, 1e-7)) << i;
+  // A rank that skips backward (non-finite loss) still takes part: finish() launches every
+  // bucket, and gradients from earlier micro-batches are what it contributes.
+  net->zero_grad();
+  net->forward(x1).pow(2).mean().backward();
+  reducer.prepare_for_backward();
+  reducer.finish();
+  EXPECT_EQ(reducer.last_buckets_during_backward(), 0);
+  EXPECT_TRUE(params[0].grad().defined());
 }
 
 }  // namespace

@@ -122,6 +122,8 @@ void TrainerConfig::from_yaml(const YAML::Node& node, const std::string& path) {
   r.read("precision", precision);
   r.read("limit_val_batches", limit_val_batches);
   r.read("log_every", log_every);
+  r.read("clip_scaled_gradients", clip_scaled_gradients);
+  r.read("dist_timeout_s", dist_timeout_s);
   r.finish();
 }
 
@@ -134,6 +136,8 @@ YAML::Node TrainerConfig::to_yaml() const {
   n["precision"] = yaml_value(precision);
   n["limit_val_batches"] = yaml_value(limit_val_batches);
   n["log_every"] = yaml_value(log_every);
+  n["clip_scaled_gradients"] = yaml_value(clip_scaled_gradients);
+  n["dist_timeout_s"] = yaml_value(dist_timeout_s);
   return n;
 }
 
@@ -148,12 +152,14 @@ void TrainerConfig::validate(const std::string& path) const {
     fail(path, "precision", "expected 32, bf16-mixed or 16-mixed, got '" + precision + "'");
   if (limit_val_batches < 0) fail(path, "limit_val_batches", "must be >= 0");
   if (log_every < 1) fail(path, "log_every", "must be >= 1");
+  if (!(dist_timeout_s > 0)) fail(path, "dist_timeout_s", "must be > 0 (seconds)");
 }
 
 bool TrainerConfig::operator==(const TrainerConfig& o) const {
   return max_steps == o.max_steps && accumulate_grad_batches == o.accumulate_grad_batches &&
          devices == o.devices && accelerator == o.accelerator && precision == o.precision &&
-         limit_val_batches == o.limit_val_batches && log_every == o.log_every;
+         limit_val_batches == o.limit_val_batches && log_every == o.log_every &&
+         clip_scaled_gradients == o.clip_scaled_gradients && dist_timeout_s == o.dist_timeout_s;
 }
 
 // ---- train.lambdas -------------------------------------------------------------------------

@@ -1,196 +1,297 @@
 #include "xcodec/train/distributed/data_parallel.h"
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <torch/torch.h>
-#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/HashStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#if defined(USE_C10D_NCCL)
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <atomic>
-#include <cstdlib>
+#include <condition_variable>
 #include <cstring>
-#include <filesystem>
+#include <mutex>
+#include <sstream>
+#include <thread>
 
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
 
-extern char** environ;
-
 namespace xcodec::train {
+namespace {
 
-DistributedEnv DistributedEnv::from_environment() {
-  DistributedEnv env;
-  const char* rank = std::getenv("XCODEC_RANK");
-  const char* world = std::getenv("XCODEC_WORLD_SIZE");
-  const char* store = std::getenv("XCODEC_DIST_STORE");
-  if (rank == nullptr || world == nullptr) return env;
-  env.rank = std::atoi(rank);
-  env.world_size = std::atoi(world);
-  env.store_path = store != nullptr ? store : "";
-  if (env.world_size < 1 || env.rank < 0 || env.rank >= env.world_size || env.store_path.empty()) {
-    throw ConfigError("bad data-parallel environment: XCODEC_RANK=" + std::string(rank) +
-                      " XCODEC_WORLD_SIZE=" + world + " XCODEC_DIST_STORE=" + env.store_path);
-  }
-  return env;
+using Ms = std::chrono::milliseconds;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<Ms>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
-struct DataParallel::Impl {
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
-  int rank = 0;
-  int world = 1;
+std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+std::string string_of(const std::vector<uint8_t>& v) { return {v.begin(), v.end()}; }
 
-  void allreduce(torch::Tensor& t) {
+// Restart attempts of an elastic agent share its store: keys of attempt N never meet N-1's.
+std::string key_prefix(const DistributedEnv& env) {
+  return "xcodec/attempt" + std::to_string(env.restart_count);
+}
+
+}  // namespace
+
+struct DataParallel::Impl {
+  DistributedEnv env;
+  DataParallelOptions options;
+  std::string where;  // "127.0.0.1:29500", for messages
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  std::string backend = "gloo";
+  std::mutex works_mutex;  // works are started from autograd hooks too
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  std::atomic<int64_t> sequence{0};  // collectives started by this rank
+  int64_t rank0_waits = 0;
+
+  // Heartbeat: every second each rank publishes "<collectives started> <unix ms>" under
+  // hb/<rank> (through its own store connection), so a failed collective can name the rank
+  // that died (stale heartbeat) or fell behind (fewer collectives started).
+  c10::intrusive_ptr<c10d::Store> heartbeat_store;
+  std::thread heartbeat;
+  std::mutex hb_mutex;
+  std::condition_variable hb_cv;
+  bool hb_stop = false;
+
+  c10::intrusive_ptr<c10d::Store> connect(bool server, Ms timeout) const {
+    c10d::TCPStoreOptions o;
+    o.port = static_cast<std::uint16_t>(env.master_port);
+    o.isServer = server;
+    o.numWorkers = env.world_size;
+    o.waitWorkers = false;
+    o.timeout = timeout;
+    auto tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
+    return c10::make_intrusive<c10d::PrefixStore>(key_prefix(env), tcp);
+  }
+
+  void publish_heartbeat(c10d::Store& s) {
+    s.set("hb/" + std::to_string(env.rank),
+          bytes_of(std::to_string(sequence.load()) + " " + std::to_string(now_ms())));
+  }
+
+  void heartbeat_loop() {
+    std::unique_lock<std::mutex> lock(hb_mutex);
+    while (!hb_stop) {
+      try {
+        publish_heartbeat(*heartbeat_store);
+      } catch (const std::exception&) {
+        // The store host is gone; the next collective reports it.
+      }
+      hb_cv.wait_for(lock, Ms(1000), [this] { return hb_stop; });
+    }
+  }
+
+  size_t start(torch::Tensor& t) {
     std::vector<torch::Tensor> v{t};
-    group->allreduce(v)->wait();
+    std::lock_guard<std::mutex> lock(works_mutex);
+    ++sequence;
+    works.push_back(group->allreduce(v));
+    return works.size() - 1;
   }
 };
 
-DataParallel::DataParallel(const DistributedEnv& env) : impl_(std::make_unique<Impl>()) {
-  impl_->rank = env.rank;
-  impl_->world = env.world_size;
+DataParallel::DataParallel(const DistributedEnv& env, const DataParallelOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->env = env;
+  impl_->options = options;
+  impl_->where = env.master_addr + ":" + std::to_string(env.master_port);
   try {
-    auto store = c10::make_intrusive<c10d::FileStore>(env.store_path, env.world_size);
-    auto options = c10d::ProcessGroupGloo::Options::create();
-    options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-    impl_->group =
-        c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, options);
+    if (env.world_size == 1) {
+      impl_->store = c10::make_intrusive<c10d::HashStore>();
+    } else {
+      // Rank 0 hosts the store unless the launcher's agent does (TORCHELASTIC_USE_AGENT_STORE).
+      impl_->store = impl_->connect(env.rank == 0 && !env.agent_store, options.join_timeout);
+    }
+    bool use_nccl = false;
+#if defined(USE_C10D_NCCL)
+    use_nccl = options.cuda;
+    if (use_nccl) {
+      auto o = c10d::ProcessGroupNCCL::Options::create();
+      o->timeout = options.timeout;
+      impl_->group =
+          c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, env.rank, env.world_size, o);
+      impl_->backend = "nccl";
+    }
+#endif
+    if (!use_nccl) {
+      auto o = c10d::ProcessGroupGloo::Options::create(options.timeout);
+      o->devices.push_back(env.world_size == 1 || env.master_addr == "127.0.0.1" ||
+                                   env.master_addr == "localhost"
+                               ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                               : c10d::ProcessGroupGloo::createDefaultDevice());
+      impl_->group =
+          c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, env.rank, env.world_size, o);
+    }
+    // The group has joined: from now on a store operation waits no longer than a collective.
+    impl_->store->setTimeout(options.timeout);
+    if (env.world_size > 1) {
+      impl_->heartbeat_store = impl_->connect(false, options.timeout);
+      impl_->publish_heartbeat(*impl_->heartbeat_store);
+      impl_->heartbeat = std::thread([this] { impl_->heartbeat_loop(); });
+    }
   } catch (const std::exception& e) {
-    throw Error("data-parallel rank " + std::to_string(env.rank) +
-                ": cannot join the group: " + e.what());
+    throw Error("data-parallel rank " + std::to_string(env.rank) + " of " +
+                std::to_string(env.world_size) + ": cannot join the group at " + impl_->where +
+                " (" + env.launcher + " environment): " + e.what());
   }
 }
 
-DataParallel::~DataParallel() = default;
-int DataParallel::rank() const { return impl_->rank; }
-int DataParallel::world_size() const { return impl_->world; }
-
-void DataParallel::average_gradients(const std::vector<torch::Tensor>& params) {
-  if (params.empty()) return;
-  // One flat buffer: a single collective per optimiser step instead of one per tensor. It ends
-  // with one flag per parameter (1 where this rank has a gradient), summed with the rest.
-  std::vector<torch::Tensor> grads;
-  grads.reserve(params.size() + 1);
-  std::vector<float> has_grad;
-  has_grad.reserve(params.size());
-  for (const auto& p : params) {
-    has_grad.push_back(p.grad().defined() ? 1.0f : 0.0f);
-    grads.push_back(p.grad().defined() ? p.grad().detach().flatten()
-                                       : torch::zeros({p.numel()}, p.options()));
+DataParallel::~DataParallel() {
+  if (impl_->heartbeat.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(impl_->hb_mutex);
+      impl_->hb_stop = true;
+    }
+    impl_->hb_cv.notify_all();
+    impl_->heartbeat.join();
   }
-  grads.push_back(torch::tensor(has_grad).to(params.front().options()));
-  torch::Tensor flat = torch::cat(grads);
-  impl_->allreduce(flat);
-  const torch::Tensor ranks_with_grad =
-      flat.narrow(0, flat.numel() - static_cast<int64_t>(params.size()), params.size())
-          .to(torch::kCPU, torch::kFloat32)
-          .clone();  // a copy: the division below must not touch the counts
-  const auto with_grad = ranks_with_grad.accessor<float, 1>();
-  flat.div_(impl_->world);
-  int64_t offset = 0;
-  for (size_t i = 0; i < params.size(); ++i) {
-    torch::Tensor p = params[i];
-    const torch::Tensor g = flat.narrow(0, offset, p.numel()).view_as(p);
-    offset += p.numel();
-    // No gradient on any rank (a parameter off the loss path): it stays undefined, so AdamW
-    // skips it (no weight decay, no moment update), as PyTorch DDP leaves such a .grad None.
-    if (with_grad[static_cast<int64_t>(i)] == 0.0f) continue;
-    if (p.grad().defined()) {
-      p.mutable_grad().copy_(g);
-    } else {
-      p.mutable_grad() = g.clone();  // missing on this rank only: counts as 0 in the mean
+}
+
+int DataParallel::rank() const { return impl_->env.rank; }
+int DataParallel::world_size() const { return impl_->env.world_size; }
+std::string DataParallel::backend() const { return impl_->backend; }
+
+size_t DataParallel::start_allreduce(torch::Tensor& t) { return impl_->start(t); }
+
+void DataParallel::wait_allreduce(size_t handle) {
+  c10::intrusive_ptr<c10d::Work> work;
+  {
+    std::lock_guard<std::mutex> lock(impl_->works_mutex);
+    work = impl_->works.at(handle);
+  }
+  try {
+    work->wait();
+  } catch (const std::exception& e) {
+    throw Error("data-parallel rank " + std::to_string(rank()) + ": a collective failed (" +
+                e.what() + "); " + diagnose_peers());
+  }
+  std::lock_guard<std::mutex> lock(impl_->works_mutex);
+  impl_->works[handle].reset();
+  // All finished: forget them, so handles stay small numbers.
+  bool all_done = true;
+  for (const auto& w : impl_->works) all_done = all_done && !w;
+  if (all_done) impl_->works.clear();
+}
+
+std::string DataParallel::diagnose_peers() {
+  if (world_size() == 1) return "no other rank";
+  // A fresh connection: the shared one may be mid-operation or broken.
+  c10::intrusive_ptr<c10d::Store> s;
+  try {
+    s = impl_->connect(false, Ms(5000));
+  } catch (const std::exception&) {
+    return impl_->env.agent_store
+               ? "the launcher's store at " + impl_->where + " is gone"
+               : "lost rank 0 (it hosts the store at " + impl_->where + ", which is gone)";
+  }
+  std::this_thread::sleep_for(Ms(2500));  // let a dead rank's heartbeat go stale
+  const int64_t mine = impl_->sequence.load();
+  std::ostringstream lost;
+  std::ostringstream behind;
+  for (int r = 0; r < world_size(); ++r) {
+    if (r == rank()) continue;
+    int64_t seq = 0;
+    int64_t at = 0;
+    try {
+      std::istringstream(string_of(s->get("hb/" + std::to_string(r)))) >> seq >> at;
+    } catch (const std::exception&) {
+      lost << " " << r;
+      continue;
+    }
+    const double age = static_cast<double>(now_ms() - at) / 1000.0;
+    if (age > 2.0) {
+      lost << " " << r << " (no sign of life for " << static_cast<int>(age) << " s)";
+    } else if (seq < mine) {
+      behind << " " << r << " (at collective " << seq << ", this rank at " << mine << ")";
     }
   }
+  std::string out;
+  if (!lost.str().empty()) out += "lost rank(s)" + lost.str();
+  if (!behind.str().empty())
+    out += (out.empty() ? "" : "; ") +
+           std::string("rank(s) alive but not reaching the collective") + behind.str();
+  return out.empty() ? "every other rank is alive; see their logs" : out;
 }
 
 bool DataParallel::any(bool local) {
   torch::Tensor t = torch::tensor({local ? 1.0f : 0.0f});
-  impl_->allreduce(t);
+  wait_allreduce(start_allreduce(t));
   return t.item<float>() > 0;
 }
 
 double DataParallel::mean(double local) {
   torch::Tensor t = torch::tensor({local}, torch::kFloat64);
-  impl_->allreduce(t);
-  return t.item<double>() / impl_->world;
+  wait_allreduce(start_allreduce(t));
+  return t.item<double>() / world_size();
 }
 
-namespace {
-std::atomic<int> g_forward_signal{0};
-void remember_signal(int sig) { g_forward_signal.store(sig); }
-}  // namespace
+void DataParallel::broadcast(const std::vector<torch::Tensor>& tensors) {
+  if (world_size() == 1) return;
+  // Through one flat buffer per dtype/device; a broadcast is a sum with zeros elsewhere, so the
+  // same all-reduce path (and its diagnostics) serves.
+  std::vector<torch::Tensor> todo;
+  for (const auto& t : tensors)
+    if (t.defined() && t.numel() > 0) todo.push_back(t);
+  for (size_t i = 0; i < todo.size();) {
+    size_t j = i;
+    std::vector<torch::Tensor> parts;
+    while (j < todo.size() && todo[j].scalar_type() == todo[i].scalar_type() &&
+           todo[j].device() == todo[i].device()) {
+      parts.push_back(todo[j].detach().reshape({-1}));
+      ++j;
+    }
+    torch::Tensor flat = torch::cat(parts);
+    if (rank() != 0) flat.zero_();
+    wait_allreduce(start_allreduce(flat));
+    int64_t offset = 0;
+    torch::NoGradGuard no_grad;
+    for (size_t k = i; k < j; ++k) {
+      todo[k].copy_(flat.narrow(0, offset, todo[k].numel()).view_as(todo[k]));
+      offset += todo[k].numel();
+    }
+    i = j;
+  }
+}
 
-int launch_data_parallel(const std::vector<std::string>& argv, int world_size) {
-  if (world_size < 2) throw ConfigError("launch_data_parallel: world size must be >= 2");
-  const std::string store = (std::filesystem::temp_directory_path() /
-                             ("xcodec-dist-" + std::to_string(::getpid()) + ".store"))
-                                .string();
-  std::filesystem::remove(store);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<pid_t> pids;
-  struct sigaction sa {};
-  sa.sa_handler = remember_signal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  for (int r = 0; r < world_size; ++r) {
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::strncmp(*e, "XCODEC_RANK=", 12) && std::strncmp(*e, "XCODEC_WORLD_SIZE=", 18) &&
-          std::strncmp(*e, "XCODEC_DIST_STORE=", 18)) {
-        env_strings.emplace_back(*e);
-      }
-    }
-    env_strings.push_back("XCODEC_RANK=" + std::to_string(r));
-    env_strings.push_back("XCODEC_WORLD_SIZE=" + std::to_string(world_size));
-    env_strings.push_back("XCODEC_DIST_STORE=" + store);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, args.data(), envp.data());
-    if (rc != 0) {
-      for (pid_t p : pids) ::kill(p, SIGTERM);
-      throw Error("cannot start data-parallel rank " + std::to_string(r) + ": " +
-                  std::strerror(rc));
-    }
-    pids.push_back(pid);
+void DataParallel::broadcast_bytes(std::string& bytes) {
+  if (world_size() == 1) return;
+  torch::Tensor n = torch::tensor({rank() == 0 ? static_cast<int64_t>(bytes.size()) : 0});
+  wait_allreduce(start_allreduce(n));
+  const int64_t size = n.item<int64_t>();
+  if (size == 0) {
+    bytes.clear();
+    return;
   }
-  XCODEC_LOG_INFO("[dist] started " << world_size << " ranks (Gloo, rendezvous " << store << ")");
-  int result = 0;
-  size_t alive = pids.size();
-  std::vector<bool> done(pids.size(), false);
-  bool forwarded = false;
-  while (alive > 0) {
-    if (!forwarded && g_forward_signal.load() != 0) {
-      for (size_t i = 0; i < pids.size(); ++i)
-        if (!done[i]) ::kill(pids[i], g_forward_signal.load());
-      forwarded = true;
-    }
-    int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) {
-      ::usleep(100000);
-      continue;
-    }
-    for (size_t i = 0; i < pids.size(); ++i) {
-      if (pids[i] != pid) continue;
-      done[i] = true;
-      --alive;
-      const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      if (code != 0 && result == 0) {
-        result = code;
-        // One rank failed: the others would wait for it forever.
-        for (size_t j = 0; j < pids.size(); ++j)
-          if (!done[j]) ::kill(pids[j], SIGTERM);
-      }
-    }
+  torch::Tensor buf = torch::zeros({size}, torch::kUInt8);
+  if (rank() == 0) std::memcpy(buf.data_ptr(), bytes.data(), static_cast<size_t>(size));
+  // A sum with zeros on the other ranks: exact for bytes too.
+  wait_allreduce(start_allreduce(buf));
+  if (rank() != 0)
+    bytes.assign(static_cast<const char*>(buf.data_ptr()), static_cast<size_t>(size));
+}
+
+void DataParallel::wait_for_rank0(const std::string& what) {
+  if (world_size() == 1) return;
+  const std::string key = "rank0_done/" + std::to_string(impl_->rank0_waits++);
+  if (rank() == 0) {
+    impl_->store->set(key, bytes_of(what));
+    return;
   }
-  std::filesystem::remove(store);
-  return result;
+  try {
+    // Hours: validation of a full model may take long. A dead rank 0 closes the store (or its
+    // launcher ends this process) long before.
+    impl_->store->wait({key}, std::chrono::hours(6));
+  } catch (const std::exception& e) {
+    throw Error("data-parallel rank " + std::to_string(rank()) + ": waiting for rank 0 (" + what +
+                ") failed: " + e.what() + "; " + diagnose_peers());
+  }
 }
 
 }  // namespace xcodec::train

@@ -69,6 +69,12 @@ struct TrainerConfig {
   std::string precision = "32";         ///< "32", "bf16-mixed" or "16-mixed"
   int64_t limit_val_batches = 2560;     ///< validation batches per run; 0 = the whole split
   int64_t log_every = 50;               ///< steps between metric log lines
+  /// Clip gradients while they are still multiplied by the fp16 loss scale (16-mixed only), as
+  /// the original did (Lightning clipped before unscaling); false unscales first.
+  bool clip_scaled_gradients = false;
+  /// Data-parallel: seconds a collective (or store operation) waits for the other ranks before
+  /// the run stops naming the missing rank. Rank 0's validation and checkpoints do not count.
+  double dist_timeout_s = 60.0;
 
   Precision precision_kind() const;  ///< parsed `precision` (validate() first)
   void from_yaml(const YAML::Node& node, const std::string& path);
