@@ -2,7 +2,10 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/model_argument.h"
+#include "xcodec/core/logging.h"
 #include "xcodec/core/signals.h"
+#include "xcodec/infer/default_model.h"
 #include "xcodec/infer/file_jobs.h"
 #include "xcodec/xcodec.h"
 
@@ -23,8 +26,8 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
   cmd->add_option("input", args->job.input, in_help)->required();
   cmd->add_option("-o,--output", args->job.output, out_help)->required();
   cmd->add_option("-m,--model", args->model,
-                  "weights (.safetensors from `xcodec export`, or the released model)")
-      ->required();
+                  "weights (.safetensors from `xcodec export`, or the released model); default: "
+                  "$XCODEC_MODEL, else the shipped models/xcodec2-cpu.safetensors");
   if (kind != infer::FileJobKind::kDecode) {
     cmd->add_option(
         "--teacher", args->codec.teacher,
@@ -49,7 +52,9 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
   cmd->add_option("--progress", args->job.progress, "auto, lines or none")->capture_default_str();
   cmd->callback([args, name] {
     install_stop_handlers();
-    const auto codec = Codec::load(args->model, args->codec);
+    const std::string model = model_argument(args->model);
+    const auto codec = Codec::load(model, args->codec);
+    XCODEC_LOG_INFO("[model] " << infer::describe_model(*codec, model));
     const auto r = infer::run_file_jobs(*codec, args->job);
     std::cout << name << ": " << r.done << " written, " << r.existing << " already present, "
               << r.failed.size() << " failed; " << r.audio_seconds << " s of audio in "

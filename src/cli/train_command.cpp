@@ -4,9 +4,11 @@
 #include "cli/command.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/signals.h"
+#include "xcodec/io/atomic_file.h"
 #include "xcodec/train/config/compose.h"
 #include "xcodec/train/distributed/distributed_env.h"
 #include "xcodec/train/distributed/launcher.h"
+#include "xcodec/train/export.h"
 #include "xcodec/train/trainer.h"
 
 namespace xcodec::cli {
@@ -72,18 +74,32 @@ void add_export_command(CLI::App& root) {
   struct Args {
     std::string checkpoint;
     std::string output;
-    bool keep_heads = false;
+    train::ExportOptions options;
+    std::string card_file;
+    std::vector<std::string> metadata;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("checkpoint", args->checkpoint,
                   "training checkpoint (LOG/last.ckpt, LOG/step=N.ckpt)")
       ->required();
   cmd->add_option("-o,--output", args->output, "output .safetensors")->required();
-  cmd->add_flag("--keep-training-heads", args->keep_heads,
+  cmd->add_flag("--keep-training-heads", args->options.keep_heads,
                 "X-Codec-2.0: also keep fc_post_s and SemanticDecoder_module (for fine-tuning "
                 "with init_from)");
+  cmd->add_option("--card", args->card_file,
+                  "model card: a JSON file stored in the metadata under xcodec.model_card "
+                  "(data, licences, recipe, metrics; see models/README.md)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--metadata", args->metadata, "extra metadata entries KEY=VALUE (repeatable)");
   cmd->callback([args] {
-    train::export_checkpoint(args->checkpoint, args->output, args->keep_heads);
+    if (!args->card_file.empty()) args->options.model_card = io::read_file(args->card_file);
+    for (const auto& kv : args->metadata) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw ConfigError("export: --metadata wants KEY=VALUE, got '" + kv + "'");
+      args->options.metadata[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    train::export_checkpoint(args->checkpoint, args->output, args->options);
     std::cout << "wrote " << args->output << "\n";
   });
 }

@@ -17,6 +17,7 @@
 #include "xcodec/eval/metrics/codec_stats.h"
 #include "xcodec/eval/metrics/signal_metrics.h"
 #include "xcodec/eval/metrics/spectrogram_image.h"
+#include "xcodec/infer/default_model.h"
 #include "xcodec/io/atomic_file.h"
 #include "xcodec/xcodec.h"
 
@@ -73,6 +74,7 @@ nlohmann::json run_evaluation(const EvalOptions& o) {
   co.device = o.device;
   co.teacher = o.teacher;
   const auto codec = Codec::load(o.model, co);
+  XCODEC_LOG_INFO("[model] " << infer::describe_model(*codec, o.model));
   const int rate = codec->sample_rate();
   const auto files = list_files(o);
   CodeHistogram histogram(static_cast<int>(codec->num_quantizers()), codec->codebook_size());

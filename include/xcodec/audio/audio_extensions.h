@@ -10,7 +10,8 @@ namespace xcodec::audio {
 /// True when the extension of `name` (case-insensitive) is one of the audio extensions the
 /// tools look at (encode, reconstruct, eval; `prepare` probes every file's content instead):
 /// wav, wave, flac, mp3, ogg, oga, opus, spx, m4a, mp4, aac, alac, caf, ac3, eac3, aif, aiff,
-/// aifc, au, snd, webm, mka, mkv, wma, wv, ape, amr, 3gp, w64, rf64, sph, nist, mpc, tta, voc, mp2.
+/// aifc, au, snd, webm, mka, mkv, wma, wv, ape, amr, 3gp, w64, rf64, sph, nist, mpc, tta, voc, mp2,
+/// g722 (raw G.722, e.g. Asterisk's sound files).
 bool has_audio_extension(const std::string& name);
 
 /// Thrown by read_audio, probe_audio and measure_levels (xcodec/audio/audio.h) when the content
