@@ -45,6 +45,9 @@ struct CodecOptions {
   /// would only emulate bf16 (20-70x slower), "bf16" runs fp32 and logs a warning. "auto": bf16
   /// where it is native and a short probe measures it faster, fp32 elsewhere.
   std::string precision = "fp32";
+  /// Load only what decode() needs (X-Codec-2.0: no encoder or semantic branch, about half
+  /// the memory); encode() and reconstruct() then throw.
+  bool decode_only = false;
 };
 
 class StreamingDecoder;

@@ -100,6 +100,38 @@ TEST(CodecRegistry, FilesFromBeforeTheRegistryStillLoad) {
   EXPECT_NE(e.find("xcodec2"), std::string::npos) << e;
 }
 
+// A decode-only load never creates the encoder, the semantic branch or fc_prior, and decodes
+// exactly as the full model does.
+TEST(CodecRegistry, DecodeOnlyLoadCreatesNoEncoderParameters) {
+  TempDir dir;
+  auto c = models::XCodec2Config::preset("tiny");
+  c.semantic.teacher = "none";
+  models::XCodec2Model net(c, /*with_training_heads=*/false);
+  const std::string path = (dir.path() / "m.safetensors").string();
+  net->save_weights(path);
+  models::CodecBuildOptions o;
+  o.decode_only = true;
+  auto light = models::load_codec(path, o);
+  auto full = models::load_codec(path);
+  int64_t light_n = 0, full_n = 0;
+  for (const auto& p : light->module().named_parameters(true)) {
+    light_n += p.value().numel();
+    for (const char* prefix : {"CodecEnc.", "SemanticEncoder_module.", "fc_prior."})
+      EXPECT_NE(p.key().rfind(prefix, 0), 0u) << p.key();
+  }
+  for (const auto& p : full->module().parameters(true)) full_n += p.numel();
+  EXPECT_LT(light_n, full_n);
+  EXPECT_FALSE(light->can_encode());
+  torch::manual_seed(5);
+  const torch::Tensor codes = torch::randint(0, 256, {1, 1, 12}, torch::kInt32);
+  torch::NoGradGuard g;
+  EXPECT_TRUE(torch::equal(light->decode(codes), full->decode(codes)));
+  const std::string e = error_of([&] {
+    light->encode(torch::zeros({1, 1, light->padded_length(640)}));
+  });
+  EXPECT_NE(e.find("decoding only"), std::string::npos) << e;
+}
+
 TEST(DiscriminatorSets, ChosenByNameUnknownListsTheRegistered) {
   const std::string e =
       error_of([] { models::make_discriminator_set(YAML::Load("{name: melgan}")); });

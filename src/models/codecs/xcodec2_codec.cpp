@@ -19,8 +19,8 @@ namespace {
 
 class XCodec2Codec : public CodecModel {
  public:
-  XCodec2Codec(XCodec2Config config, bool training, uint64_t seed)
-      : config_(std::move(config)), seed_(seed), net_(config_, training) {}
+  XCodec2Codec(XCodec2Config config, bool training, uint64_t seed, bool with_encoder = true)
+      : config_(std::move(config)), seed_(seed), net_(config_, training, with_encoder) {}
 
   CodecInfo info() const override {
     CodecInfo i;
@@ -89,6 +89,7 @@ class XCodec2Codec : public CodecModel {
   }
   void save_inference_file(const std::string& path,
                            const std::map<std::string, std::string>& extra) override {
+    if (!net_->has_encoder()) throw Error("cannot save a model loaded for decoding only");
     std::vector<std::pair<std::string, torch::Tensor>> tensors = persistent_state(*net_);
     std::map<std::string, std::string> meta = {{"format", "pt"},
                                                {kMetaFormatVersion, kFormatVersion},
@@ -160,11 +161,15 @@ std::unique_ptr<CodecModel> load_family(const std::string& path, const CodecBuil
       throw CheckpointError(path + ": invalid config in metadata: " + e.what());
     }
   }
-  const bool heads = file->contains("fc_post_s.weight");
-  auto codec = std::make_unique<XCodec2Codec>(config, heads, o.seed);
+  const bool heads = file->contains("fc_post_s.weight") && !o.decode_only;
+  auto codec = std::make_unique<XCodec2Codec>(config, heads, o.seed, !o.decode_only);
   codec->net_->load_weights(SafetensorsSource(file), /*strict=*/true);
   codec->net_->prepare_for_inference();
   codec->to(o.device);
+  if (o.decode_only) {
+    codec->teacher_error_ = "'" + path + "' was loaded for decoding only";
+    return codec;
+  }
   const std::string& choice = config.semantic.teacher;
   if (file->contains("semantic_model.feature_projection.projection.weight")) {
     Wav2Vec2BertOptions wo;

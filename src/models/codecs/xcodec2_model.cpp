@@ -19,8 +19,11 @@ torch::Tensor pad_for_encoding(const torch::Tensor& wave, int64_t hop_length) {
   return torch::nn::functional::pad(wave, torch::nn::functional::PadFuncOptions({0, p}));
 }
 
-XCodec2ModelImpl::XCodec2ModelImpl(XCodec2Config config_, bool with_training_heads)
-    : config(std::move(config_)), with_training_heads_(with_training_heads) {
+XCodec2ModelImpl::XCodec2ModelImpl(XCodec2Config config_, bool with_training_heads,
+                                   bool with_encoder)
+    : config(std::move(config_)),
+      with_training_heads_(with_training_heads && with_encoder),
+      with_encoder_(with_encoder) {
   reset();
 }
 
@@ -30,9 +33,10 @@ void XCodec2ModelImpl::reset() {
   const auto& s = config.semantic;
   const int64_t v = config.codec_decoder.vq_dim;
   // Registration order follows the original state dict.
-  CodecEnc = register_module("CodecEnc", CodecEncoder(config.codec_encoder));
+  if (with_encoder_) CodecEnc = register_module("CodecEnc", CodecEncoder(config.codec_encoder));
   generator = register_module("generator", CodecDecoderVocos(config.codec_decoder));
-  fc_prior = register_module("fc_prior", torch::nn::Linear(config.fusion_dim(), v));
+  if (with_encoder_)
+    fc_prior = register_module("fc_prior", torch::nn::Linear(config.fusion_dim(), v));
   fc_post_a = register_module("fc_post_a", torch::nn::Linear(v, config.codec_decoder.hidden_dim));
   if (with_training_heads_) {
     fc_post_s = register_module("fc_post_s", torch::nn::Linear(v, s.code_dim));
@@ -40,19 +44,23 @@ void XCodec2ModelImpl::reset() {
         "SemanticDecoder_module",
         make_semantic_decoder(s.code_dim, s.hidden_size, s.channels, s.kernel_size));
   }
-  SemanticEncoder_module =
-      register_module("SemanticEncoder_module",
-                      make_semantic_encoder(s.hidden_size, s.code_dim, s.channels, s.kernel_size));
+  if (with_encoder_) {
+    SemanticEncoder_module = register_module(
+        "SemanticEncoder_module",
+        make_semantic_encoder(s.hidden_size, s.code_dim, s.channels, s.kernel_size));
+  }
 }
 
 void XCodec2ModelImpl::pretty_print(std::ostream& stream) const {
   stream << "xcodec::models::XCodec2Model(" << kName << ", hop=" << config.hop_length()
          << ", vq_dim=" << config.codec_decoder.vq_dim
-         << (with_training_heads_ ? ", training heads" : "") << ")";
+         << (with_training_heads_ ? ", training heads" : "")
+         << (with_encoder_ ? "" : ", decode only") << ")";
 }
 
 EncodeOutput XCodec2ModelImpl::encode_detailed(const torch::Tensor& wave,
                                                const torch::Tensor& semantic_hidden) {
+  if (!with_encoder_) throw Error("XCodec2Model::encode: this model was loaded for decoding only");
   const int64_t hop = config.hop_length();
   if (wave.dim() != 3 || wave.size(1) != 1 || wave.size(2) == 0 || wave.size(2) % hop != 0) {
     throw ShapeError(
@@ -127,8 +135,8 @@ void XCodec2ModelImpl::prepare_for_inference() {
 }
 
 void XCodec2ModelImpl::apply_precision(ComputePrecision precision) {
-  lower_compute_precision(*CodecEnc, precision);
-  lower_compute_precision(*SemanticEncoder_module, precision);
+  if (CodecEnc) lower_compute_precision(*CodecEnc, precision);
+  if (SemanticEncoder_module) lower_compute_precision(*SemanticEncoder_module, precision);
   lower_compute_precision(*generator->backbone, precision);
 }
 
@@ -153,6 +161,13 @@ LoadStateReport XCodec2ModelImpl::load_weights(const TensorSource& source, bool 
   lo.strict = strict;
   lo.foreign_prefixes = {"semantic_model."};
   lo.optional_prefixes = {"fc_post_s.", "SemanticDecoder_module."};
+  if (!with_encoder_) {
+    // Decode-only: the encoder's tensors stay in the file.
+    for (const char* p : {"CodecEnc.", "fc_prior.", "SemanticEncoder_module.", "fc_post_s.",
+                          "SemanticDecoder_module."})
+      lo.foreign_prefixes.emplace_back(p);
+    lo.optional_prefixes.clear();
+  }
   LoadStateReport r = load_state(*this, source, lo);
   if (!r.foreign.empty()) {
     XCODEC_LOG_DEBUG("[model] " << r.foreign.size() << " semantic_model.* tensors in "

@@ -25,6 +25,9 @@ struct CodecBuildOptions {
   /// Build what computing the family's conditioning needs (X-Codec-2.0: load its teacher).
   /// Off for export, which only moves weights.
   bool conditioning = true;
+  /// Inference files: build and load only what decode() needs (encode() then throws). Families
+  /// that cannot split their model load it whole.
+  bool decode_only = false;
   /// Inference: a folder the family may need besides the weights file (X-Codec-2.0's
   /// w2v-BERT teacher); "" = none.
   std::string teacher;

@@ -67,8 +67,11 @@ class XCodec2ModelImpl : public torch::nn::Cloneable<XCodec2ModelImpl> {
   static constexpr const char* kName = "xcodec2";
 
   /// `with_training_heads` = false skips fc_post_s and SemanticDecoder_module (absent from the
-  /// released inference checkpoint).
-  explicit XCodec2ModelImpl(XCodec2Config config = {}, bool with_training_heads = true);
+  /// released inference checkpoint); `with_encoder` = false builds a decode-only model
+  /// (no CodecEnc, SemanticEncoder_module or fc_prior: about half the weights of the full
+  /// model); encode() and forward() then throw.
+  explicit XCodec2ModelImpl(XCodec2Config config = {}, bool with_training_heads = true,
+                            bool with_encoder = true);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
 
@@ -106,9 +109,12 @@ class XCodec2ModelImpl : public torch::nn::Cloneable<XCodec2ModelImpl> {
   void save_weights(const std::string& path) const;
 
   bool has_training_heads() const { return with_training_heads_; }
+  bool has_encoder() const { return with_encoder_; }
   /// The acoustic encoder's parameters (CodecEnc): training health measures the gradient norm
   /// that reaches them, which is exactly zero once the quantizer's bound saturates.
-  std::vector<torch::Tensor> encoder_parameters() const { return CodecEnc->parameters(); }
+  std::vector<torch::Tensor> encoder_parameters() const {
+    return CodecEnc ? CodecEnc->parameters() : std::vector<torch::Tensor>{};
+  }
 
   XCodec2Config config;
   CodecEncoder CodecEnc{nullptr};
@@ -121,6 +127,7 @@ class XCodec2ModelImpl : public torch::nn::Cloneable<XCodec2ModelImpl> {
 
  private:
   bool with_training_heads_ = true;
+  bool with_encoder_ = true;
   bool inference_prepared_ = false;
   ComputePrecision precision_ = ComputePrecision::kFloat32;
   void apply_precision(ComputePrecision precision);
