@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "xcodec/audio/audio.h"
+#include "xcodec/data/prepare/prepare.h"
 
 namespace xcodec::testing {
 
@@ -34,6 +35,23 @@ void write_synthetic_corpus(const std::string& dir, int files, double seconds) {
     audio::write_audio((std::filesystem::path(dir) / ("utt" + std::to_string(f) + ".wav")).string(),
                        a);
   }
+}
+
+std::string prepare_synthetic_dataset(const std::string& root, const std::string& name, int files,
+                                      double seconds, int sample_rate) {
+  const std::filesystem::path r(root);
+  write_synthetic_corpus((r / "src").string(), files, seconds);
+  data::PrepareConfig p;
+  p.dataset = name;
+  p.input_dir = (r / "src").string();
+  p.output_dir = (r / "data").string();
+  p.sample_rate = sample_rate;
+  p.val_fraction = 0.0;
+  p.test_fraction = 0.0;
+  p.jobs = 1;
+  p.progress = "none";
+  data::prepare_dataset(p);
+  return p.output_dir;
 }
 
 }  // namespace xcodec::testing

@@ -12,4 +12,9 @@ std::vector<float> synthetic_speech(double seconds, int voice, int sample_rate =
 /// Writes `files` such clips as 16-bit WAV files utt<i>.wav into `dir` (created).
 void write_synthetic_corpus(const std::string& dir, int files, double seconds);
 
+/// write_synthetic_corpus into root/src, then `xcodec prepare` it as dataset `name` at
+/// `sample_rate` into root/data (everything in train); returns the data dir.
+std::string prepare_synthetic_dataset(const std::string& root, const std::string& name, int files,
+                                      double seconds, int sample_rate = 16000);
+
 }  // namespace xcodec::testing

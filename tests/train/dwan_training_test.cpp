@@ -4,13 +4,14 @@
 // length through the public API.
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "support/synthetic_speech.h"
 #include "support/test_support.h"
-#include "xcodec/data/prepare/prepare.h"
 #include "xcodec/train/config/training_config.h"
 #include "xcodec/train/trainer.h"
 #include "xcodec/xcodec.h"
@@ -20,21 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using xcodec::testing::TempDir;
-
-std::string prepare_24k(const TempDir& tmp) {
-  xcodec::testing::write_synthetic_corpus((tmp.path() / "src").string(), 6, 1.6);
-  data::PrepareConfig p;
-  p.dataset = "mini24";
-  p.input_dir = (tmp.path() / "src").string();
-  p.output_dir = (tmp.path() / "data").string();
-  p.sample_rate = 24000;
-  p.val_fraction = 0.0;
-  p.test_fraction = 0.0;
-  p.jobs = 1;
-  p.progress = "none";
-  data::prepare_dataset(p);
-  return p.output_dir;
-}
 
 TrainingConfig dwan_config(const std::string& data_dir, const std::string& log_dir,
                            const std::string& quantizer, int64_t steps) {
@@ -72,7 +58,8 @@ class DwanTraining : public xcodec::testing::SeededTest,
 TEST_P(DwanTraining, TrainsResumesExportsAndReconstructsTheInputLength) {
   const std::string quantizer = GetParam();
   TempDir tmp;
-  const std::string data_dir = prepare_24k(tmp);
+  const std::string data_dir =
+      xcodec::testing::prepare_synthetic_dataset(tmp.str(), "mini24", 6, 1.6, 24000);
   const std::string log_dir = (tmp.path() / "log").string();
   const TrainResult r = run_training(dwan_config(data_dir, log_dir, quantizer, 60));
   EXPECT_EQ(r.steps, 60);
@@ -102,6 +89,20 @@ TEST_P(DwanTraining, TrainsResumesExportsAndReconstructsTheInputLength) {
     EXPECT_GT(codes.frames, 0);
     const std::vector<float> decoded = codec->decode(codes);
     EXPECT_GE(decoded.size(), static_cast<size_t>(1.3 * 24000));
+    // Streaming decode (centre-mode ISTFT: one hop fewer than frames x hop) gives the same
+    // number of samples, and with unlimited context the same samples.
+    auto stream = codec->stream_decoder(/*left_context_frames=*/1000, /*lookahead_frames=*/2);
+    std::vector<float> streamed;
+    for (int64_t t = 0; t < codes.frames; t += 7) {
+      Codes chunk;
+      chunk.frames = std::min<int64_t>(7, codes.frames - t);
+      chunk.data.assign(codes.data.begin() + t, codes.data.begin() + t + chunk.frames);
+      const auto part = stream.push(chunk);
+      streamed.insert(streamed.end(), part.begin(), part.end());
+    }
+    const auto tail = stream.finish();
+    streamed.insert(streamed.end(), tail.begin(), tail.end());
+    ASSERT_EQ(streamed.size(), decoded.size());
   }
 }
 

@@ -24,17 +24,7 @@ namespace fs = std::filesystem;
 using xcodec::testing::TempDir;
 
 std::string prepare_mini(const TempDir& tmp) {
-  xcodec::testing::write_synthetic_corpus((tmp.path() / "src").string(), 4, 1.2);
-  data::PrepareConfig p;
-  p.dataset = "mini";
-  p.input_dir = (tmp.path() / "src").string();
-  p.output_dir = (tmp.path() / "data").string();
-  p.val_fraction = 0.0;
-  p.test_fraction = 0.0;
-  p.jobs = 1;
-  p.progress = "none";
-  data::prepare_dataset(p);
-  return p.output_dir;
+  return xcodec::testing::prepare_synthetic_dataset(tmp.str(), "mini", 4, 1.2);
 }
 
 TrainingConfig tiny_config(const std::string& data_dir, const std::string& log_dir, int64_t steps) {
