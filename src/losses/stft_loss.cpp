@@ -5,7 +5,6 @@
 #include "xcodec/audio/stft.h"
 #include "xcodec/core/error.h"
 #include "xcodec/io/yaml_fields.h"
-#include "xcodec/losses/dwan_stft_loss.h"
 
 namespace xcodec::losses {
 
@@ -44,30 +43,37 @@ YAML::Node MultiResolutionStftLossOptions::to_yaml() const {
   return n;
 }
 
+MultiResolutionStftLossOptions MultiResolutionStftLossOptions::dwan() {
+  MultiResolutionStftLossOptions o;
+  o.fft_sizes = {512, 1024, 2048};
+  o.hop_sizes = {120, 240, 480};
+  o.win_lengths = {512, 1024, 2048};
+  o.magnitude = "add";
+  return o;
+}
+
 StftLossResult multi_resolution_stft_loss(const torch::Tensor& y_hat, const torch::Tensor& y,
                                           const MultiResolutionStftLossOptions& options) {
   options.validate();
-  if (options.magnitude == "add") {
-    DwanStftLossOptions d;
-    d.fft_sizes = options.fft_sizes;
-    d.hop_sizes = options.hop_sizes;
-    d.win_lengths = options.win_lengths;
-    const DwanStftLossResult r = dwan_mrstft_loss_terms(y_hat, y, d);
-    return {r.total, r.spectral_convergence, r.log_magnitude};
-  }
-  const torch::Tensor a = y_hat.dim() == 3 ? y_hat.squeeze(1) : y_hat;
-  const torch::Tensor b = y.dim() == 3 ? y.squeeze(1) : y;
+  const torch::Tensor a = (y_hat.dim() == 3 ? y_hat.squeeze(1) : y_hat).to(torch::kFloat32);
+  const torch::Tensor b = (y.dim() == 3 ? y.squeeze(1) : y).to(torch::kFloat32);
   if (a.sizes() != b.sizes())
     throw ShapeError("stft loss: y_hat " + c10::str(y_hat.sizes()) + " and y " +
                      c10::str(y.sizes()) + " differ in shape");
+  const bool add = options.magnitude == "add";
+  auto magnitude = [&](const torch::Tensor& x, const audio::StftOptions& s) {
+    // "add": the original adds the epsilon to torch.abs (whose gradient at 0 is 0).
+    return add ? audio::stft(x, s).abs() + 1e-7
+               : audio::clamped_magnitude(x, s, 1e-7, /*max_power=*/0.0);
+  };
   std::vector<torch::Tensor> sc, mag;
   for (size_t i = 0; i < options.fft_sizes.size(); ++i) {
     audio::StftOptions s;
     s.n_fft = options.fft_sizes[i];
     s.hop_length = options.hop_sizes[i];
     s.win_length = options.win_lengths[i];
-    const torch::Tensor xa = audio::clamped_magnitude(a, s, 1e-7, /*max_power=*/0.0);
-    const torch::Tensor xb = audio::clamped_magnitude(b, s, 1e-7, /*max_power=*/0.0);
+    const torch::Tensor xa = magnitude(a, s);
+    const torch::Tensor xb = magnitude(b, s);
     sc.push_back((xb - xa).norm() / xb.norm());
     mag.push_back((xb.log() - xa.log()).abs().mean());
   }

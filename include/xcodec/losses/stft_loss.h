@@ -1,9 +1,9 @@
 #pragma once
-/// Optional multi-resolution STFT loss (`train.use_stft_loss`, off in the X-Codec-2.0 recipe),
-/// in the Parallel WaveGAN form: per resolution, with |X| = sqrt(clamp(re² + im², 1e-7)),
+/// Multi-resolution STFT loss (loss term `stft`: off in the X-Codec-2.0 recipe, 10 × in
+/// DwanCodec's), in the Parallel WaveGAN form: per resolution, with |X| as `magnitude` says,
 ///   spectral convergence  ‖ |Y| − |Ŷ| ‖_F / ‖ |Y| ‖_F
 ///   log magnitude         mean |log |Y| − log |Ŷ||
-/// each averaged over the resolutions; the loss is their sum.
+/// each averaged over the resolutions (SC over the whole batch tensor); the loss is their sum.
 #include <torch/types.h>
 #include <yaml-cpp/yaml.h>
 
@@ -18,8 +18,13 @@ struct MultiResolutionStftLossOptions {
   std::vector<int64_t> hop_sizes{120, 240, 50};      ///< samples
   std::vector<int64_t> win_lengths{600, 1200, 240};  ///< samples (<= fft size)
   /// "clamp": |X| = sqrt(clamp(re² + im², 1e-7)) (Parallel WaveGAN, X-Codec-2.0); "add":
-  /// |X| = |STFT| + 1e-7 (DwanCodec's variant, losses/dwan_stft_loss.h).
+  /// |X| = |STFT| + 1e-7 (DwanCodec's `utils/loss.py`: the epsilon is added, so silence gives
+  /// finite values and gradients).
   std::string magnitude = "clamp";
+
+  /// DwanCodec's variant (spec quantizers-and-variants.md §5.4): (512, 120, 512),
+  /// (1024, 240, 1024), (2048, 480, 2048), magnitude "add".
+  static MultiResolutionStftLossOptions dwan();
 
   void validate(const std::string& path = "stft_loss") const;
   void from_yaml(const YAML::Node& node, const std::string& path = "stft_loss");
