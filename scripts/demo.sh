@@ -6,6 +6,8 @@
 #   4. `xcodec train`: a short run of the tiny model (seeded random teacher) into demo-data/logs
 #   5. `xcodec export`, then `xcodec encode` / `decode` the test split
 #   6. `xcodec eval`: a quality report (demo-data/report.json) with spectrogram PNGs
+#   7. (optional) when models/xcodec2-cpu.safetensors exists and codec2/opus-tools install: the
+#      default model reconstructs real held-out speech and is scored beside codec2 and Opus
 # Steps (env): XCODEC_DEMO_STEPS (default 60), XCODEC_DEMO_UTTERANCES (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,3 +56,41 @@ echo "== evaluation on the test split"
 "$xcodec" eval -m "$model" --dataset sample:test --data-dir "$data_dir" -o "$data_dir/report.json"
 echo
 echo "report: $data_dir/report.json; spectrograms: $data_dir/report_spectrograms/; TensorBoard logs: $logs"
+
+# ---- Optional: the shipped default model on real speech, beside classic codecs ----------------------
+# Runs when models/xcodec2-cpu.safetensors exists (bash scripts/train-default-model.sh makes it)
+# and codec2 + opus-tools can be installed; otherwise says why and stops here.
+real_speech_stage() {
+  local model=models/xcodec2-cpu.safetensors
+  if [ ! -f "$model" ]; then
+    echo "(no $model: skipping the real-speech comparison; bash scripts/train-default-model.sh makes it)"
+    return 0
+  fi
+  if ! bash scripts/install-deps.sh --bench; then
+    echo "(codec2/opus-tools not installable: skipping the real-speech comparison)"
+    return 0
+  fi
+  # Real speech the model never trained on: the French prompts of Asterisk (CC-BY-SA-3.0,
+  # June Wallack), the default model's held-out speaker.
+  local real="$data_dir/real-speech"
+  mkdir -p "$real/debs"
+  if ! compgen -G "$real/debs/asterisk-core-sounds-fr-g722_*.deb" >/dev/null &&
+     ! (cd "$real/debs" && apt-get download asterisk-core-sounds-fr-g722); then
+    echo "(apt-get download asterisk-core-sounds-fr-g722 failed: skipping the real-speech comparison)"
+    return 0
+  fi
+  rm -rf "$real/x" "$real/fr"
+  dpkg-deb -x "$real"/debs/asterisk-core-sounds-fr-g722_*.deb "$real/x"
+  mkdir -p "$real/fr"
+  find "$real/x/usr/share/asterisk/sounds/fr_CA_f_June" -maxdepth 1 -name '*.g722' -size +20k |
+    LC_ALL=C sort | head -n "${XCODEC_DEMO_REAL_FILES:-10}" | xargs -I{} cp {} "$real/fr/"
+  local first
+  first=$(find "$real/fr" -name '*.g722' | LC_ALL=C sort | head -n 1)
+  echo
+  echo "== the default model (no -m) reconstructs real speech: $first"
+  "$xcodec" reconstruct "$first" -o "$real/$(basename "${first%.*}").xcodec.wav"
+  echo
+  echo "== the default model beside codec2 and Opus on $(find "$real/fr" -type f | wc -l) held-out files"
+  XCODEC="$xcodec" FILES=0 bash bench/codec_compare.sh "$real/fr"
+}
+real_speech_stage

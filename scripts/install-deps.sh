@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package xcodec needs to build, test and run. Idempotent.
+#   --bench  also the optional tools of bench/codec_compare.sh (codec2, opus-tools, sox): the
+#            classic codecs our model is compared with. The build never needs them.
 set -euo pipefail
 
 packages=(
@@ -11,6 +13,17 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   sox espeak-ng ffmpeg python3 clang-format
 )
+
+# Optional: reference codecs for bench/codec_compare.sh and the last stage of scripts/demo.sh.
+bench_packages() {
+  packages+=(codec2 opus-tools sox)
+}
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench_packages ;;
+    *) echo "install-deps.sh: unknown option $arg (--bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -64,11 +64,50 @@ void CompareOptions::validate() const {
                       std::to_string(max_delay_ms));
 }
 
+namespace {
+
+// Linear cross-correlation c[k] = sum_m a[m] b[m + k] for every lag, by one float64 FFT of size
+// n >= len(a) + len(b) (no wrap-around); negative lags sit at the end (index n + k).
+torch::Tensor cross_correlation(const torch::Tensor& a, const torch::Tensor& b, int64_t n) {
+  return torch::fft::irfft(torch::fft::rfft(a, n).conj() * torch::fft::rfft(b, n), n).contiguous();
+}
+
+// Amplitude envelope: sqrt of the power averaged over `width` samples (centred), mean removed.
+torch::Tensor envelope(const torch::Tensor& x, int64_t width) {
+  // Box average by a cumulative sum: O(n) whatever the width.
+  const int64_t n = x.size(0);
+  const int64_t half = width / 2;
+  const torch::Tensor padded = torch::constant_pad_nd(x * x, {half + 1, width - half});
+  const torch::Tensor cs = padded.cumsum(0);
+  torch::Tensor e =
+      (cs.slice(0, width, width + n) - cs.slice(0, 0, n)) / static_cast<double>(width);
+  e = e.clamp_min(0).sqrt();
+  return e - e.mean();
+}
+
+// The lag in [lo, hi] with the largest correlation; ties prefer the smallest shift.
+int64_t best_lag(const torch::Tensor& xc, int64_t lo, int64_t hi, double* value) {
+  const double* c = xc.data_ptr<double>();
+  const int64_t n = xc.size(0);
+  int64_t best = 0;
+  double best_value = -std::numeric_limits<double>::infinity();
+  for (int64_t lag = lo; lag <= hi; ++lag) {
+    const double v = c[lag >= 0 ? lag : n + lag];
+    if (v > best_value || (v == best_value && std::abs(lag) < std::abs(best))) {
+      best_value = v;
+      best = lag;
+    }
+  }
+  *value = best_value;
+  return best;
+}
+
+}  // namespace
+
 int64_t estimate_delay(SampleSpan reference, SampleSpan degraded, int64_t max_lag) {
   if (max_lag <= 0 || reference.empty() || degraded.empty()) return 0;
   const auto n_ref = static_cast<int64_t>(reference.size());
   const auto n_deg = static_cast<int64_t>(degraded.size());
-  // Linear (not circular) correlation: the FFT is at least as long as both signals together.
   int64_t n = 1;
   while (n < n_ref + n_deg) n <<= 1;
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
@@ -76,23 +115,26 @@ int64_t estimate_delay(SampleSpan reference, SampleSpan degraded, int64_t max_la
       torch::from_blob(const_cast<float*>(reference.data()), {n_ref}, torch::kFloat32).to(f64);
   const torch::Tensor d =
       torch::from_blob(const_cast<float*>(degraded.data()), {n_deg}, torch::kFloat32).to(f64);
-  // irfft(conj(R) * D)[k] = sum_m r[m] d[m + k]; negative lags wrap to the end.
-  const torch::Tensor xc =
-      torch::fft::irfft(torch::fft::rfft(r, n).conj() * torch::fft::rfft(d, n), n).contiguous();
-  const double* c = xc.data_ptr<double>();
   const int64_t lo = std::max(-max_lag, -(n_ref - 1));
   const int64_t hi = std::min(max_lag, n_deg - 1);
-  int64_t best = 0;
-  double best_value = -std::numeric_limits<double>::infinity();
-  for (int64_t lag = lo; lag <= hi; ++lag) {
-    const double v = c[lag >= 0 ? lag : n + lag];
-    // Ties (silence) prefer the smallest shift.
-    if (v > best_value || (v == best_value && std::abs(lag) < std::abs(best))) {
-      best_value = v;
-      best = lag;
-    }
-  }
-  return best_value > 0 ? best : 0;
+  // Low-bitrate codecs (codec2, neural GAN decoders) keep the spectral envelope but not the
+  // waveform's phase, so the waveform correlation of their output peaks at random lags. The
+  // amplitude envelopes (windows of max_lag / 5: 20 ms for the default 100 ms search, longer than a
+  // pitch period, whose ripple would otherwise give false peaks) correlate for every codec and find
+  // the delay within a few samples; for a waveform-preserving codec the waveform correlation then
+  // refines it to the sample inside that window.
+  const int64_t win = std::clamp<int64_t>(max_lag / 5, 2, 320);
+  double env_value = 0;
+  const int64_t coarse =
+      best_lag(cross_correlation(envelope(r, win), envelope(d, win), n), lo, hi, &env_value);
+  if (!(env_value > 0)) return 0;  // silence, or no common envelope
+  double wave_value = 0;
+  const int64_t fine = best_lag(cross_correlation(r, d, n), std::max(lo, coarse - win),
+                                std::min(hi, coarse + win), &wave_value);
+  // Accept the waveform lag only where the waveforms really match there (normalised
+  // correlation of at least 0.3); otherwise the envelope's lag stands.
+  const double norm = std::sqrt((r * r).sum().item<double>() * (d * d).sum().item<double>());
+  return norm > 0 && wave_value >= 0.3 * norm ? fine : coarse;
 }
 
 AlignedPair align_signals(SampleSpan reference, SampleSpan degraded, int64_t delay) {

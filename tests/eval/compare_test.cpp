@@ -2,6 +2,7 @@
 #include "xcodec/eval/compare.h"
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <cmath>
 #include <filesystem>
@@ -57,6 +58,26 @@ TEST(CompareDelay, DifferentLengthsAndNoise) {
   y.resize(y.size() - 3000);  // a codec that drops the tail
   for (size_t i = 0; i < y.size(); ++i) y[i] = 0.7f * y[i] + 0.01f * std::sin(0.37f * i);
   EXPECT_LE(std::abs(estimate_delay(x, y, 1600) - 400), 1);
+}
+
+// A codec that keeps the spectral envelope but not the phase (codec2, GAN decoders): the same
+// magnitude spectrogram with random phases. The envelope still finds the delay.
+TEST(CompareDelay, PhaseFreeCopyIsAlignedByItsEnvelope) {
+  torch::manual_seed(7);
+  const auto x = xcodec::testing::synthetic_speech(3.0, 1);
+  const torch::Tensor t = torch::from_blob(const_cast<float*>(x.data()),
+                                           {static_cast<int64_t>(x.size())}, torch::kFloat32);
+  const torch::Tensor window = torch::hann_window(512);
+  const torch::Tensor spec =
+      torch::stft(t, 512, 128, 512, window, true, "reflect", false, c10::nullopt, true);
+  const torch::Tensor phase = torch::rand(spec.sizes()) * 2 * M_PI;
+  const torch::Tensor scrambled = torch::polar(spec.abs(), phase);
+  const torch::Tensor y =
+      torch::istft(scrambled, 512, 128, 512, window, true, false, c10::nullopt, t.size(0))
+          .contiguous();
+  std::vector<float> deg(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
+  deg = shifted(deg, 592);
+  EXPECT_LE(std::abs(estimate_delay(x, deg, 1600) - 592), 32);  // within 2 ms
 }
 
 TEST(CompareDelay, StoiOfDelayedCopyIsOneAfterCompensation) {

@@ -23,10 +23,13 @@ struct CompareOptions {
   void validate() const;      ///< ConfigError naming the field
 };
 
-/// Delay of `degraded` relative to `reference`, in samples: the lag d in [-max_lag, max_lag]
-/// maximising sum_n reference[n] * degraded[n + d] (positive d: the degraded signal lags). The
-/// cross-correlation is computed with one FFT of size >= len(ref) + len(deg) (float64). Returns
-/// 0 for an all-zero signal or max_lag <= 0.
+/// Delay of `degraded` relative to `reference`, in samples, in [-max_lag, max_lag] (positive:
+/// the degraded signal lags). Found as the maximum of the cross-correlation of the two amplitude
+/// envelopes (sqrt of the power over windows of max_lag/5 samples, clamped to 2..320), then
+/// refined within one window by the waveform cross-correlation when the waveforms match there
+/// (normalised correlation >= 0.3): codecs that keep the phase are aligned to the sample, those
+/// that do not (codec2, GAN decoders) by their envelope. Both correlations are one float64 FFT
+/// of size >= len(ref) + len(deg). Returns 0 for a silent signal or max_lag <= 0.
 int64_t estimate_delay(SampleSpan reference, SampleSpan degraded, int64_t max_lag);
 
 /// The two signals after removing `delay` (as returned by estimate_delay) and cutting both to
