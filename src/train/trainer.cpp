@@ -118,6 +118,8 @@ class Trainer {
     }
     const Precision precision = cfg_.train.trainer.precision_kind();
     if (precision != Precision::kFloat32 && !device_.is_cuda()) {
+      // LibTorch 1.13's CPU autocast leaves layer_norm/group_norm out of its float32 list and
+      // their CPU kernels reject bf16 inputs with float32 weights: mixed precision is CUDA's.
       throw ConfigError("train.trainer.precision=" + cfg_.train.trainer.precision +
                         " needs a CUDA device; use \"32\" on CPU");
     }
@@ -325,6 +327,7 @@ class Trainer {
       result.last_checkpoint = write_checkpoint(true, false);
     }
     if (log_) log_->flush();
+    if (dp_) check_replicas_agree();
     result.steps = step_;
     result.steps_this_run = step_ - start_step;
     result.last_mel_loss = last_mel_;
@@ -460,6 +463,34 @@ class Trainer {
       if (p.grad().defined()) sum += p.grad().detach().pow(2).sum().item<double>();
     }
     return std::sqrt(sum);
+  }
+
+  // Every rank applies the same averaged gradients, so the weights must stay bit-identical; a
+  // difference means the ranks diverged (a bug, or non-deterministic ops on some device).
+  void check_replicas_agree() {
+    torch::NoGradGuard no_grad;
+    double sum = 0;
+    double squares = 0;
+    for (const auto* ps : {&gen_params_, &disc_params_}) {
+      for (const auto& p : *ps) {
+        const torch::Tensor d = p.detach().to(torch::kCPU, torch::kFloat64);
+        sum += d.sum().item<double>();
+        squares += d.pow(2).sum().item<double>();
+      }
+    }
+    // (x + ... + x) / n may round in the last bit, a divergence is far larger.
+    auto off = [](double mean, double mine) {
+      return std::abs(mean - mine) > 1e-12 * std::max(1.0, std::abs(mine));
+    };
+    const double mean_sum = dp_->mean(sum);
+    const double mean_squares = dp_->mean(squares);
+    const bool differs = dp_->any(off(mean_sum, sum) || off(mean_squares, squares));
+    if (differs) {
+      throw Error("data-parallel: the ranks' weights differ after step " + std::to_string(step_) +
+                  " (rank " + std::to_string(env_.rank) + ": sum " + std::to_string(sum) + ")");
+    }
+    XCODEC_LOG_INFO("[dist] weights identical on all " << env_.world_size << " ranks (sum " << sum
+                                                       << ", sum of squares " << squares << ")");
   }
 
   // A collapse is an alarm, not a surprise: loud at once, and the end of the run once it has
