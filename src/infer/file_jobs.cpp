@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -66,6 +67,25 @@ std::vector<std::pair<fs::path, fs::path>> plan(const FileJobOptions& o) {
   return out;
 }
 
+// Under torchrun or srun (RANK/WORLD_SIZE, else SLURM_PROCID/SLURM_NTASKS) a folder's files
+// are split across the ranks: rank r takes the sorted list's items i with i % world == r, so
+// the shares are disjoint and together cover the folder. (The variables are read here, not
+// through train/distributed, which inference must not include.)
+std::pair<int, int> launcher_rank() {
+  auto read = [](const char* name) -> int {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? std::atoi(v) : -1;
+  };
+  int rank = read("RANK");
+  int world = read("WORLD_SIZE");
+  if (rank < 0 || world < 1) {
+    rank = read("SLURM_PROCID");
+    world = read("SLURM_NTASKS");
+  }
+  if (rank < 0 || world < 1 || rank >= world) return {0, 1};
+  return {rank, world};
+}
+
 void write_wav(const fs::path& path, const std::vector<float>& samples, int rate) {
   audio::Audio a;
   a.samples = samples;
@@ -108,7 +128,16 @@ Codes load_codes(const std::string& path) {
 
 FileJobReport run_file_jobs(const Codec& codec, const FileJobOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  const auto items = plan(o);
+  auto items = plan(o);
+  std::error_code dir_ec;
+  if (const auto [rank, world] = launcher_rank(); world > 1 && fs::is_directory(o.input, dir_ec)) {
+    std::vector<std::pair<fs::path, fs::path>> mine;
+    for (size_t i = static_cast<size_t>(rank); i < items.size(); i += static_cast<size_t>(world))
+      mine.push_back(items[i]);
+    XCODEC_LOG_INFO("[infer] rank " << rank << " of " << world << ": " << mine.size() << " of "
+                                    << items.size() << " files");
+    items = std::move(mine);
+  }
   FileJobReport report;
   std::mutex mutex;
   std::atomic<size_t> next{0};
