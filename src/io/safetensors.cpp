@@ -165,7 +165,17 @@ const SafetensorsEntry& SafetensorsFile::entry(const std::string& name) const {
 torch::Tensor SafetensorsFile::tensor(const std::string& name) const {
   const SafetensorsEntry& e = entry(name);
   torch::Tensor out = torch::empty(e.shape, torch::TensorOptions().dtype(e.dtype));
-  if (e.end > e.begin) std::memcpy(out.data_ptr(), map_ + data_start_ + e.begin, e.end - e.begin);
+  if (e.end > e.begin) {
+    const unsigned char* src = map_ + data_start_ + e.begin;
+    std::memcpy(out.data_ptr(), src, e.end - e.begin);
+    // The caller now owns a copy: drop the file's pages from this process (a later read
+    // faults them in again from the file), so loading a model does not hold every weight
+    // twice. The mapping is private and read-only, so nothing can be lost.
+    static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t first = reinterpret_cast<uintptr_t>(src) & ~(page - 1);
+    const uintptr_t last = reinterpret_cast<uintptr_t>(src) + (e.end - e.begin);
+    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  }
   return out;
 }
 
