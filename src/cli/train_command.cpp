@@ -17,7 +17,9 @@ namespace {
 void add_train_command(CLI::App& root) {
   auto* cmd = root.add_subcommand(
       "train",
-      "Train (or resume) a codec: X-Codec-2.0 (model=xcodec2, xcodec2-small, tiny) or DwanCodec\n"
+      "Train (or resume) a codec: X-Codec-2.0 (model=xcodec2, xcodec2-small, xcodec2-cpu, tiny) "
+      "or\n"
+      "DwanCodec "
       "(model=dwan24k, dwan-tiny; model.quantizer=fsq|lfq|ema|vq). Config groups are chosen by\n"
       "name and any key is overridden by its dotted path, e.g.\n"
       "  xcodec train data_dir=DATA dataset.names='[mini]' model=tiny log_dir=LOG "
