@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "xcodec/core/error.h"
+#include "xcodec/io/atomic_file.h"
 
 namespace xcodec::io {
 namespace {
@@ -244,6 +245,14 @@ std::string emit_yaml(const YAML::Node& node) {
   std::string text = out.c_str();
   if (text.empty() || text.back() != '\n') text += '\n';
   return text;
+}
+
+std::string read_config_text(const std::string& path) {
+  try {
+    return read_file(path);
+  } catch (const std::exception& e) {
+    throw ConfigError("model config: cannot read " + path + ": " + e.what());
+  }
 }
 
 }  // namespace xcodec::io

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "xcodec/core/error.h"
+
 namespace xcodec::io {
 
 /// Reads the keys of one YAML mapping. An undefined or null node reads as an empty mapping, so
@@ -48,6 +50,20 @@ class YamlReader {
   std::string path_;
   std::vector<std::string> known_;
 };
+
+/// The text of a config file; a ConfigError naming it when it cannot be read.
+std::string read_config_text(const std::string& path);
+
+/// parse(read_config_text(path)), with the file's path prefixed to any ConfigError.
+template <typename Parse>
+auto parse_config_file(const std::string& path, Parse parse) -> decltype(parse(std::string())) {
+  const std::string text = read_config_text(path);
+  try {
+    return parse(text);
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+}
 
 /// Dotted path of a child: join_key("train", "lambdas") == "train.lambdas"; "" + k == k.
 std::string join_key(const std::string& path, const std::string& key);

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "xcodec/core/error.h"
-#include "xcodec/io/atomic_file.h"
+#include "xcodec/io/yaml_fields.h"
 
 namespace xcodec::models {
 
@@ -193,17 +193,7 @@ XCodec2Config XCodec2Config::from_yaml(const std::string& text) {
 }
 
 XCodec2Config XCodec2Config::from_yaml_file(const std::string& path) {
-  std::string text;
-  try {
-    text = io::read_file(path);
-  } catch (const std::exception& e) {
-    throw ConfigError("model config: cannot read " + path + ": " + e.what());
-  }
-  try {
-    return from_yaml(text);
-  } catch (const ConfigError& e) {
-    throw ConfigError(path + ": " + e.what());
-  }
+  return io::parse_config_file(path, [](const std::string& text) { return from_yaml(text); });
 }
 
 XCodec2Config XCodec2Config::from_json_file(const std::string& path) {

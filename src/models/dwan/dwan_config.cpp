@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "xcodec/core/error.h"
-#include "xcodec/io/atomic_file.h"
 #include "xcodec/io/yaml_fields.h"
 #include "xcodec/models/quantizers/quantizer_config_yaml.h"
 
@@ -131,17 +130,7 @@ DwanConfig DwanConfig::from_yaml(const std::string& text) {
 }
 
 DwanConfig DwanConfig::from_yaml_file(const std::string& path) {
-  std::string text;
-  try {
-    text = io::read_file(path);
-  } catch (const std::exception& e) {
-    throw ConfigError("model config: cannot read " + path + ": " + e.what());
-  }
-  try {
-    return from_yaml(text);
-  } catch (const ConfigError& e) {
-    throw ConfigError(path + ": " + e.what());
-  }
+  return io::parse_config_file(path, [](const std::string& text) { return from_yaml(text); });
 }
 
 bool operator==(const DwanConfig& a, const DwanConfig& b) {
