@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Makes the shipped default model, models/xcodec2-cpu.safetensors, from real speech in Debian
 # packages, on a CPU (about 45-60 min of training on 2 cores; see models/README.md):
-#   fetch    apt-get download asterisk-core-sounds-{en,es,fr}-g722 festvox-ru (no root needed)
-#   arrange  dpkg-deb -x; English + Spanish (Allison Smith) and Russian (festvox msu_ru_nsh) for
-#            training, the French speaker (June Wallack) held out as the test set
+#   fetch    apt-get download asterisk-core-sounds-{en,es,fr,it,ru}-g722 festvox-ru (no root needed)
+#   arrange  dpkg-deb -x; English + Spanish (Allison Smith), Italian (Carlo Flora), Russian (the
+#            asterisk ru_RU voice by Maxim Topal's ivrvoice.ru, and festvox msu_ru_nsh) for
+#            training, the French speaker (June Wallack) held out whole as the test set
 #   prepare  xcodec prepare (G.722 and WAV -> 16 kHz mono WAV, train/val/test lists)
 #   train    xcodec train model=xcodec2-cpu (re-running resumes from WORK/logs/xcodec2-cpu)
 #   export   xcodec export with a model card in the metadata (xcodec.model_card)
@@ -56,7 +57,7 @@ data="$work/data"
 logs="$work/logs/xcodec2-cpu"
 timings="$work/timings.tsv"  # stage, seconds, date: accumulates over re-runs (resumed training)
 packages=(asterisk-core-sounds-en-g722 asterisk-core-sounds-es-g722 asterisk-core-sounds-fr-g722
-          festvox-ru)
+          asterisk-core-sounds-it-g722 asterisk-core-sounds-ru-g722 festvox-ru)
 
 xcodec=${XCODEC:-$src_dir/build/xcodec}
 if [ ! -x "$xcodec" ]; then
@@ -97,6 +98,8 @@ arrange() {
   local snd="$root/usr/share/asterisk/sounds"
   cp -r "$snd/en_US_f_Allison" "$corpus/asterisk-en"
   cp -r "$snd/es_MX_f_Allison" "$corpus/asterisk-es"
+  cp -r "$snd/it_IT_m_Carlo" "$corpus/asterisk-it"
+  cp -r "$snd/ru_RU_f_IvrvoiceRU" "$corpus/asterisk-ru"
   cp -r "$root/usr/share/festival/voices/russian/msu_ru_nsh_clunits/wav" "$corpus/festvox-ru"
   # A folder named test/ goes to the test split whole: the French speaker is never trained on.
   cp -r "$snd/fr_CA_f_June" "$corpus/test/asterisk-fr"
@@ -104,7 +107,7 @@ arrange() {
   for p in "${packages[@]}"; do
     cp "$root/usr/share/doc/$p/copyright" "$work/licences/$p.copyright"
   done
-  for d in asterisk-en asterisk-es festvox-ru test/asterisk-fr; do
+  for d in asterisk-en asterisk-es asterisk-it asterisk-ru festvox-ru test/asterisk-fr; do
     echo "[arrange] $d: $(find "$corpus/$d" -type f | wc -l) files"
   done
   # The G.722 files are raw ADPCM: FFmpeg recognises them by content.
@@ -159,6 +162,13 @@ card = {
         {"name": "asterisk-es", "speaker": "Allison Smith (es_MX)", "split": "train/val",
          "source": asterisk, "licence": "CC-BY-SA-3.0",
          "attribution": "Recorded by Allison Smith (http://www.theivrvoice.com); Digium, Inc."},
+        {"name": "asterisk-it", "speaker": "Carlo Flora (it_IT)", "split": "train/val",
+         "source": asterisk, "licence": "CC-BY-3.0",
+         "attribution": "Recorded by Carlo Flora (http://www.carloflora.com); translated by "
+                        "Silvia Petrin (http://www.segreterietelefoniche.it)"},
+        {"name": "asterisk-ru", "speaker": "ivrvoice.ru female voice (ru_RU)", "split": "train/val",
+         "source": asterisk, "licence": "CC-BY-3.0",
+         "attribution": "Copyright 2010 Maxim; provided by Maxim Topal (http://www.ivrvoice.ru)"},
         {"name": "festvox-ru", "speaker": "msu_ru_nsh (Nickolay V. Shmyrev)", "split": "train/val",
          "source": "http://sourceforge.net/projects/festlang.berlios (Debian festvox-ru 0.5)",
          "licence": "Festvox BSD-like licence (use, modify, distribute with the copyright notice "
@@ -169,8 +179,9 @@ card = {
          "attribution": "Recorded by June Wallack (http://www.junewallack.com); translated by "
                         "Clod Patry, Kristopher Lalletti, June Wallack"},
     ],
-    "licence": "The weights are derived from CC-BY-SA-3.0 recordings and are distributed under "
-               "CC-BY-SA-3.0 with the attributions above (Festvox Russian data: BSD-like notice "
+    "licence": "The weights are derived from CC-BY-SA-3.0 and CC-BY-3.0 recordings and are "
+               "distributed under CC-BY-SA-3.0 with the attributions above (Festvox Russian data: "
+               "BSD-like notice "
                "kept). Licence texts: usr/share/doc/<package>/copyright in each .deb.",
     "recipe": "configs/model/xcodec2-cpu.yaml + configs/preset/xcodec2-cpu.yaml; "
               "scripts/train-default-model.sh",

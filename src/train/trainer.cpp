@@ -147,7 +147,13 @@ class Trainer {
     }
     codec_->prepare_for_training();
     codec_->module().train();
-    disc_ = models::make_discriminator_set(cfg_.discriminator);
+    // Discriminators only act on the generator through `adv` and `feat`: with both off (a
+    // reconstruction-only recipe) building and training them would be wasted time.
+    if (cfg_.train.weight("adv") > 0 || cfg_.train.weight("feat") > 0) {
+      disc_ = models::make_discriminator_set(cfg_.discriminator);
+    } else {
+      XCODEC_LOG_INFO("[train] train.lambdas adv and feat are off: no discriminators are built");
+    }
     if (disc_) {
       disc_->module().to(device_);
       disc_params_ = params_of(disc_->module());

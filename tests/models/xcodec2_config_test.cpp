@@ -4,6 +4,7 @@
 #include "support/test_support.h"
 #include "xcodec/core/error.h"
 #include "xcodec/models/codecs/xcodec2_config.h"
+#include "xcodec/models/decoder/codec_decoder_vocos.h"
 
 namespace xm = xcodec::models;
 
@@ -72,12 +73,46 @@ TEST(Xcodec2Config, ErrorsNameTheKey) {
   expect_config_error("semantic: {kernel_size: 2}", "semantic.kernel_size");
   expect_config_error("codec_decoder: {depth: abc}", "codec_decoder.depth");
   expect_config_error("sample_rate: [1", "invalid YAML");
+  expect_config_error("codec_decoder: {head_upsample: 3}", "codec_decoder.head_upsample");
+  expect_config_error("codec_decoder: {dropout: 1.5}", "codec_decoder.dropout");
   EXPECT_THROW(xm::XCodec2Config::preset("nope"), xcodec::ConfigError);
   try {
     xm::XCodec2Config::preset("nope");
   } catch (const xcodec::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("xcodec2-small"), std::string::npos);
   }
+}
+
+// head_upsample: the head runs at hop / r with n_fft = 4·hop / r behind a ConvTranspose1d; the
+// output keeps hop samples per token; the keys round-trip and the original's YAML is unchanged.
+TEST(Xcodec2Config, HeadUpsampleRunsTheHeadAtAFinerHop) {
+  auto c = xm::XCodec2Config::preset("tiny");
+  const std::string plain = c.to_yaml();
+  EXPECT_EQ(plain.find("head_upsample"), std::string::npos);
+  EXPECT_EQ(plain.find("dropout"), std::string::npos);
+  c.codec_decoder.head_upsample = 4;
+  c.codec_decoder.dropout = 0.0;
+  const auto back = xm::XCodec2Config::from_yaml(c.to_yaml());
+  EXPECT_EQ(back, c);
+  EXPECT_FALSE(back == xm::XCodec2Config::preset("tiny"));
+  EXPECT_EQ(c.codec_decoder.head_hop(), c.hop_length() / 4);
+  EXPECT_EQ(c.codec_decoder.n_fft(), c.hop_length());
+
+  torch::manual_seed(0);
+  xm::CodecDecoderVocos decoder(c.codec_decoder);
+  ASSERT_TRUE(decoder->upsample);
+  EXPECT_EQ(decoder->head->istft->options.hop_length, c.hop_length() / 4);
+  const auto state = decoder->named_parameters();
+  EXPECT_TRUE(state.contains("upsample.weight"));
+  decoder->eval();
+  const auto h = torch::randn({2, 7, c.codec_decoder.hidden_dim});
+  const auto audio = decoder->forward(h);
+  EXPECT_EQ(audio.sizes(), (torch::IntArrayRef{2, 1, 7 * c.hop_length()}));
+  EXPECT_TRUE(torch::isfinite(audio).all().item<bool>());
+  // Without the option there is no upsample module (the original's keys).
+  xm::CodecDecoderVocos plain_decoder(xm::XCodec2Config::preset("tiny").codec_decoder);
+  EXPECT_FALSE(plain_decoder->upsample);
+  EXPECT_FALSE(plain_decoder->named_parameters().contains("upsample.weight"));
 }
 
 }  // namespace

@@ -95,6 +95,35 @@ TEST_F(TrainerTest, ExportWritesSelfDescribingInferenceWeights) {
   EXPECT_EQ(f->metadata().count("xcodec.config"), 1u);
 }
 
+// With the adversarial and feature-matching terms off, the discriminators act on nothing: none
+// are built, stepped or saved, and the run still resumes.
+TEST_F(TrainerTest, ReconstructionOnlyRecipeBuildsNoDiscriminators) {
+  TempDir tmp;
+  const std::string data_dir = prepare_mini(tmp);
+  const std::string log = (tmp.path() / "log").string();
+  auto cfg = tiny_config(data_dir, log, 2);
+  cfg.train.lambdas.set("adv", 0.0);
+  cfg.train.lambdas.set("feat", 0.0);
+  const TrainResult r = run_training(cfg);
+  EXPECT_EQ(r.steps, 2);
+  auto f = io::SafetensorsFile::open(r.last_checkpoint);
+  bool has_model = false;
+  for (const auto& k : f->keys()) {
+    has_model |= k.rfind("model.", 0) == 0;
+    EXPECT_EQ(k.find("discriminator"), std::string::npos) << k;
+    EXPECT_NE(k.rfind("optim_d", 0), 0u) << k;
+  }
+  EXPECT_TRUE(has_model);
+  cfg.train.trainer.max_steps = 3;
+  EXPECT_EQ(run_training(cfg).steps, 3);
+  // The GAN recipe (the default) keeps its discriminators.
+  const TrainResult gan = run_training(tiny_config(data_dir, (tmp.path() / "gan").string(), 1));
+  bool has_disc = false;
+  for (const auto& k : io::SafetensorsFile::open(gan.last_checkpoint)->keys())
+    has_disc |= k.find("discriminator") != std::string::npos;
+  EXPECT_TRUE(has_disc);
+}
+
 TEST_F(TrainerTest, AccumulationValidationAndInitFrom) {
   TempDir tmp;
   xcodec::testing::write_synthetic_corpus((tmp.path() / "src").string(), 8, 1.0);

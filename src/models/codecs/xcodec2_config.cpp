@@ -81,6 +81,11 @@ void XCodec2Config::validate() const {
   require(
       d.hop_length == e.hop_length(), "codec_decoder.hop_length",
       "must equal the product of codec_encoder.up_ratios (" + std::to_string(e.hop_length()) + ")");
+  require(d.head_upsample == 1 || (d.head_upsample > 1 && d.head_upsample % 2 == 0 &&
+                                   d.hop_length % (2 * d.head_upsample) == 0),
+          "codec_decoder.head_upsample",
+          "must be 1 or an even number with hop_length / head_upsample even");
+  require(d.dropout >= 0 && d.dropout < 1, "codec_decoder.dropout", "must be in [0, 1)");
   require(d.vq_dim > 0, "codec_decoder.vq_dim", "must be > 0");
   require(d.vq_num_quantizers >= 1, "codec_decoder.vq_num_quantizers", "must be >= 1");
   check_positive_list(d.levels, "codec_decoder.levels");
@@ -124,6 +129,13 @@ std::string XCodec2Config::to_yaml() const {
   out << YAML::Key << "vq_num_quantizers" << YAML::Value << codec_decoder.vq_num_quantizers;
   out << YAML::Key << "levels" << YAML::Value;
   list(codec_decoder.levels);
+  // Written only when they differ from the original's layout, so its configs stay unchanged.
+  if (codec_decoder.head_upsample != 1) {
+    out << YAML::Key << "head_upsample" << YAML::Value << codec_decoder.head_upsample;
+  }
+  if (codec_decoder.dropout != CodecDecoderVocosOptions{}.dropout) {
+    out << YAML::Key << "dropout" << YAML::Value << codec_decoder.dropout;
+  }
   out << YAML::EndMap;
   out << YAML::Key << "semantic" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "hidden_size" << YAML::Value << semantic.hidden_size;
@@ -166,7 +178,7 @@ XCodec2Config XCodec2Config::from_yaml(const std::string& text) {
   if (const YAML::Node d = root["codec_decoder"]) {
     check_keys(d, "codec_decoder",
                {"hidden_dim", "depth", "heads", "pos_meb_dim", "hop_length", "vq_dim",
-                "vq_num_quantizers", "levels"},
+                "vq_num_quantizers", "levels", "head_upsample", "dropout"},
                kIgnoredDecoderKeys);
     auto& o = c.codec_decoder;
     get(d, "codec_decoder", "hidden_dim", &o.hidden_dim);
@@ -177,6 +189,8 @@ XCodec2Config XCodec2Config::from_yaml(const std::string& text) {
     get(d, "codec_decoder", "vq_dim", &o.vq_dim);
     get(d, "codec_decoder", "vq_num_quantizers", &o.vq_num_quantizers);
     get(d, "codec_decoder", "levels", &o.levels);
+    get(d, "codec_decoder", "head_upsample", &o.head_upsample);
+    get(d, "codec_decoder", "dropout", &o.dropout);
   }
   if (const YAML::Node s = root["semantic"]) {
     check_keys(s, "semantic",
@@ -306,7 +320,8 @@ bool operator==(const XCodec2Config& a, const XCodec2Config& b) {
          da.hidden_dim == db.hidden_dim && da.depth == db.depth && da.heads == db.heads &&
          da.pos_meb_dim == db.pos_meb_dim && da.hop_length == db.hop_length &&
          da.vq_dim == db.vq_dim && da.vq_num_quantizers == db.vq_num_quantizers &&
-         da.levels == db.levels && a.semantic.hidden_size == b.semantic.hidden_size &&
+         da.levels == db.levels && da.head_upsample == db.head_upsample &&
+         da.dropout == db.dropout && a.semantic.hidden_size == b.semantic.hidden_size &&
          a.semantic.code_dim == b.semantic.code_dim && a.semantic.channels == b.semantic.channels &&
          a.semantic.kernel_size == b.semantic.kernel_size &&
          a.semantic.teacher == b.semantic.teacher &&

@@ -3,6 +3,8 @@
 /// quantizer, the Vocos backbone and the "same"-padded ISTFT head (n_fft = 4·hop).
 /// Keys: `quantizer.project_{in,out}.*`, `backbone.*`, `head.out.*`, `head.istft.window`.
 #include <torch/nn/cloneable.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
@@ -25,8 +27,16 @@ struct CodecDecoderVocosOptions {
   int64_t vq_dim = 2048;                                ///< quantizer input/output width
   int64_t vq_num_quantizers = 1;                        ///< residual FSQ layers
   std::vector<int64_t> levels{4, 4, 4, 4, 4, 4, 4, 4};  ///< FSQ levels (hard-coded originally)
+  /// Not in the original (1 = its layout): ISTFT frames per token. With r > 1 the backbone output
+  /// is upsampled by a sub-frame Linear (key `upsample.*`, hidden → r·hidden, one slice per ISTFT
+  /// frame), GELU and a LayerNorm (key `upsample_norm.*`: the head expects normalised input) and
+  /// the head runs at hop_length / r, where a small decoder finds consistent phases far more
+  /// easily.
+  int64_t head_upsample = 1;
+  double dropout = 0.1;  ///< backbone ResnetBlock dropout while training (the original's 0.1)
 
-  int64_t n_fft() const { return 4 * hop_length; }
+  int64_t head_hop() const { return hop_length / head_upsample; }
+  int64_t n_fft() const { return 4 * head_hop(); }
 };
 
 class CodecDecoderVocosImpl : public torch::nn::Cloneable<CodecDecoderVocosImpl> {
@@ -43,6 +53,8 @@ class CodecDecoderVocosImpl : public torch::nn::Cloneable<CodecDecoderVocosImpl>
   CodecDecoderVocosOptions options;
   ResidualFsq quantizer{nullptr};
   VocosBackbone backbone{nullptr};
+  torch::nn::Linear upsample{nullptr};          ///< only when head_upsample > 1
+  torch::nn::LayerNorm upsample_norm{nullptr};  ///< only when head_upsample > 1
   IstftHead head{nullptr};
 };
 TORCH_MODULE(CodecDecoderVocos);
