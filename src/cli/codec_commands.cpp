@@ -27,7 +27,7 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
   cmd->add_option("-o,--output", args->job.output, out_help)->required();
   cmd->add_option("-m,--model", args->model,
                   "weights (.safetensors from `xcodec export`, or the released model); default: "
-                  "$XCODEC_MODEL, else the shipped models/xcodec2-cpu.safetensors");
+                  "$XCODEC_MODEL, else the shipped models/dwan-cpu.safetensors");
   if (kind != infer::FileJobKind::kDecode) {
     cmd->add_option(
         "--teacher", args->codec.teacher,

@@ -66,7 +66,7 @@ void add_eval_command(CLI::App& root) {
   auto table_rows = std::make_shared<size_t>(20);
   auto* model = cmd->add_option("-m,--model", o->model,
                                 "weights (.safetensors); default: $XCODEC_MODEL, else the shipped "
-                                "models/xcodec2-cpu.safetensors");
+                                "models/dwan-cpu.safetensors");
   auto* dataset = cmd->add_option("--dataset", o->dataset,
                                   "registered dataset NAME or NAME:split (default split test)");
   cmd->add_option("--data-dir", o->data_dir, "folder holding datasets.json (with --dataset)");

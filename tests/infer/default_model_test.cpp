@@ -1,5 +1,5 @@
 // The default model: where it is looked for, the error without one, and (when the shipped
-// models/xcodec2-cpu.safetensors is present) its metadata and `reconstruct` without -m.
+// models/dwan-cpu.safetensors is present) its metadata and `reconstruct` without -m.
 #include "xcodec/infer/default_model.h"
 
 #include <gtest/gtest.h>
@@ -116,7 +116,7 @@ TEST(DefaultModel, ShippedFileLoadsAndCarriesItsModelCard) {
   const auto file = io::SafetensorsFile::open(shipped_model().string());
   const auto& meta = file->metadata();
   ASSERT_TRUE(meta.count("xcodec.model"));
-  EXPECT_EQ(meta.at("xcodec.model"), "xcodec2");
+  EXPECT_EQ(meta.at("xcodec.model"), "dwan");
   ASSERT_TRUE(meta.count("xcodec.config"));
   ASSERT_TRUE(meta.count("xcodec.model_card")) << "export it with `xcodec export --card`";
   const auto card = nlohmann::json::parse(meta.at("xcodec.model_card"));

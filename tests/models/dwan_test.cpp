@@ -71,7 +71,7 @@ TEST(DwanConfig, ShippedFilesParseAndDefaultsAreTheOriginal) {
 }
 
 TEST(DwanConfig, YamlRoundTripStartsWithName) {
-  for (const auto& name : {"dwan24k", "dwan-tiny"}) {
+  for (const auto& name : {"dwan24k", "dwan-tiny", "dwan-cpu"}) {
     const auto c = xm::DwanConfig::from_yaml_file(config_path(name));
     const std::string text = c.to_yaml();
     EXPECT_EQ(text.rfind("name: dwan", 0), 0u) << text;
@@ -296,6 +296,31 @@ TEST_F(DwanTest, CodecLengthsAndRoundTripShapes) {
   EXPECT_TRUE(torch::isfinite(audio).all().item<bool>());
   EXPECT_THROW(codec->decode(torch::full({1, 1, 3}, 1000, torch::kInt32)), xcodec::ShapeError);
   EXPECT_THROW(codec->decode(torch::zeros({1, 2, 3}, torch::kInt32)), xcodec::ShapeError);
+}
+
+// head_upsample (ours): the head runs at hop / r behind a sub-frame Linear; lengths, training
+// output and the YAML key stay consistent, and without it the original's keys are unchanged.
+TEST_F(DwanTest, HeadUpsampleKeepsLengthsAtAFinerIstftHop) {
+  auto config = xm::DwanConfig::from_yaml_file(config_path("dwan-tiny"));
+  EXPECT_EQ(config.to_yaml().find("head_upsample"), std::string::npos);
+  config.head_upsample = 4;
+  EXPECT_EQ(xm::DwanConfig::from_yaml(config.to_yaml()), config);
+  EXPECT_THROW(xm::DwanConfig::from_yaml("name: dwan\nhead_upsample: 3\n"), xcodec::ConfigError);
+  auto codec = xm::make_dwan_codec(config);
+  const auto params = codec->module().named_parameters();
+  EXPECT_TRUE(params.contains("dec.upsample.weight"));
+  EXPECT_EQ(params["dec.head.out.weight"].size(0), 1024 / 4 + 2);
+  codec->prepare_for_inference();
+  const torch::Tensor wave = 0.1 * torch::randn({1, 1, 512 * 9});
+  const torch::Tensor codes = codec->encode(wave);
+  ASSERT_EQ(codes.size(2), 9);
+  const torch::Tensor audio = codec->decode(codes);
+  EXPECT_EQ(audio.sizes(), (std::vector<int64_t>{1, 1, codec->decoded_length(9)}));
+  EXPECT_TRUE(torch::isfinite(audio).all().item<bool>());
+  codec->prepare_for_training();
+  const auto out = codec->forward_train(wave, {});
+  EXPECT_EQ(out.recon.sizes(), out.target.sizes());
+  EXPECT_FALSE(tiny_codec()->module().named_parameters().contains("dec.upsample.weight"));
 }
 
 TEST_F(DwanTest, CodecForwardTrain) {

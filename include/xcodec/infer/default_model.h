@@ -1,6 +1,6 @@
 #pragma once
 /// The shipped default model: `xcodec encode|decode|reconstruct|eval` without `-m` use
-/// models/xcodec2-cpu.safetensors (X-Codec-2.0 architecture, acoustic-only, 800 bit/s; made by
+/// models/dwan-cpu.safetensors (DwanCodec architecture at 16 kHz, 800 bit/s; made by
 /// scripts/train-default-model.sh, described in models/README.md).
 #include <string>
 #include <vector>
@@ -12,7 +12,7 @@ class Codec;
 namespace xcodec::infer {
 
 /// File name of the default model.
-inline constexpr const char* kDefaultModelFile = "xcodec2-cpu.safetensors";
+inline constexpr const char* kDefaultModelFile = "dwan-cpu.safetensors";
 
 /// Where the default model is looked for, in order: $XCODEC_MODEL (a file path; when set it is
 /// the only candidate), <dir of `executable`>/../models/, <dir of `executable`>/../share/xcodec/

@@ -74,6 +74,10 @@ void DwanConfig::validate() const {
   }
   // Centre-mode ISTFT with a periodic Hann window needs overlapping frames (NOLA).
   if (n_fft % 2 != 0 || n_fft < 2 * hop) fail("n_fft", "must be even and >= 2 * hop");
+  const int64_t r = head_upsample;
+  if (r < 1 || hop % r != 0 || n_fft % r != 0 || (n_fft / r) % 2 != 0) {
+    fail("head_upsample", "must be >= 1 and divide hop and n_fft with n_fft / head_upsample even");
+  }
 }
 
 YAML::Node DwanConfig::to_node() const {
@@ -92,6 +96,7 @@ YAML::Node DwanConfig::to_node() const {
   n["decoder_layer_scale"] = io::yaml_value(decoder_layer_scale);
   n["n_fft"] = io::yaml_value(n_fft);
   n["hop"] = io::yaml_value(hop);
+  if (head_upsample != 1) n["head_upsample"] = io::yaml_value(head_upsample);
   return n;
 }
 
@@ -114,6 +119,7 @@ DwanConfig DwanConfig::from_node(const YAML::Node& node, const std::string& path
   r.read("decoder_layer_scale", c.decoder_layer_scale);
   r.read("n_fft", c.n_fft);
   r.read("hop", c.hop);
+  r.read("head_upsample", c.head_upsample);
   r.finish();
   c.validate();
   return c;
@@ -140,7 +146,8 @@ bool operator==(const DwanConfig& a, const DwanConfig& b) {
          same_quantizer(a.quantizer, b.quantizer) && a.decoder_dim == b.decoder_dim &&
          a.decoder_intermediate == b.decoder_intermediate && a.decoder_layers == b.decoder_layers &&
          a.decoder_dw_kernel == b.decoder_dw_kernel &&
-         a.decoder_layer_scale == b.decoder_layer_scale && a.n_fft == b.n_fft && a.hop == b.hop;
+         a.decoder_layer_scale == b.decoder_layer_scale && a.n_fft == b.n_fft && a.hop == b.hop &&
+         a.head_upsample == b.head_upsample;
 }
 
 }  // namespace xcodec::models

@@ -125,7 +125,14 @@ DwanDecoderImpl::DwanDecoderImpl(DwanDecoderOptions options_) : options(options_
 
 void DwanDecoderImpl::reset() {
   decoder = register_module("decoder", DwanBackbone(options.backbone));
-  head = register_module("head", DwanIstftHead(options.backbone.dim, options.n_fft, options.hop));
+  const int64_t r = options.head_upsample;
+  const int64_t dim = options.backbone.dim;
+  if (r > 1) {
+    upsample = register_module("upsample", torch::nn::Linear(dim, r * dim));
+    upsample_norm = register_module(
+        "upsample_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-6)));
+  }
+  head = register_module("head", DwanIstftHead(dim, options.n_fft / r, options.hop / r));
 }
 
 void DwanDecoderImpl::pretty_print(std::ostream& stream) const {
@@ -134,7 +141,13 @@ void DwanDecoderImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor DwanDecoderImpl::forward(const torch::Tensor& x) {
-  return head->forward(decoder->forward(x));
+  torch::Tensor h = decoder->forward(x);
+  if (!upsample) return head->forward(h);
+  const int64_t b = h.size(0), t = h.size(1), r = options.head_upsample;
+  // [B, T, r·C] → [B, T·r, C]: slice k of token t becomes ISTFT frame t·r + k. The centre-mode
+  // head then gives (T·r − 1)·hop/r samples; the first (T − 1)·hop keep the original's length.
+  h = upsample_norm->forward(torch::gelu(upsample->forward(h).reshape({b, t * r, -1})));
+  return head->forward(h).narrow(2, 0, std::max<int64_t>(t - 1, 0) * options.hop);
 }
 
 }  // namespace xcodec::models

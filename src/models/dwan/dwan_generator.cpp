@@ -37,6 +37,7 @@ void DwanGeneratorImpl::reset() {
   d.backbone.layer_scale = config.decoder_layer_scale_value();
   d.n_fft = config.n_fft;
   d.hop = config.hop;
+  d.head_upsample = config.head_upsample;
   dec = register_module("dec", DwanDecoder(d));
 }
 

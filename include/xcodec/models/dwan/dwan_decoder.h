@@ -91,6 +91,7 @@ struct DwanDecoderOptions {
   DwanBackboneOptions backbone;
   int64_t n_fft = 1024;  ///< samples
   int64_t hop = 512;     ///< samples
+  int64_t head_upsample = 1;  ///< ISTFT frames per token (DwanConfig::head_upsample)
 };
 
 /// The original's `Decoder`: `decoder` (backbone) + `head`.
@@ -104,6 +105,8 @@ class DwanDecoderImpl : public torch::nn::Cloneable<DwanDecoderImpl> {
 
   DwanDecoderOptions options;
   DwanBackbone decoder{nullptr};
+  torch::nn::Linear upsample{nullptr};          ///< only when head_upsample > 1
+  torch::nn::LayerNorm upsample_norm{nullptr};  ///< only when head_upsample > 1
   DwanIstftHead head{nullptr};
 };
 TORCH_MODULE(DwanDecoder);
