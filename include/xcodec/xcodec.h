@@ -48,6 +48,9 @@ struct CodecOptions {
   /// Load only what decode() needs (X-Codec-2.0: no encoder or semantic branch, about half
   /// the memory); encode() and reconstruct() then throw.
   bool decode_only = false;
+  /// Load only what encode() needs (X-Codec-2.0: no decoder backbone or head, about a third of
+  /// the full model's weights); decode() and reconstruct() then throw.
+  bool encode_only = false;
 };
 
 class StreamingDecoder;

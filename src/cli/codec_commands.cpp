@@ -53,8 +53,9 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
   cmd->callback([args, name] {
     install_stop_handlers();
     const std::string model = model_argument(args->model);
-    // Decoding needs no encoder: load only the decoder's half of the weights.
+    // Decoding needs no encoder and encoding no decoder: load only the half a command uses.
     args->codec.decode_only = std::string(name) == "decode";
+    args->codec.encode_only = std::string(name) == "encode";
     const auto codec = Codec::load(model, args->codec);
     XCODEC_LOG_INFO("[model] " << infer::describe_model(*codec, model));
     const auto r = infer::run_file_jobs(*codec, args->job);

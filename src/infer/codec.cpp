@@ -93,6 +93,7 @@ std::shared_ptr<const Codec> Codec::load(const std::string& path, const CodecOpt
   build.device = impl->device;
   build.teacher = options.teacher;
   build.decode_only = options.decode_only;
+  build.encode_only = options.encode_only && !options.decode_only;
   impl->model = models::load_codec(path, build);
   impl->info = impl->model->info();
   impl->precision = models::choose_compute_precision(options.precision, impl->device);

@@ -132,6 +132,38 @@ TEST(CodecRegistry, DecodeOnlyLoadCreatesNoEncoderParameters) {
   EXPECT_NE(e.find("decoding only"), std::string::npos) << e;
 }
 
+// `xcodec encode` loads encode-only: no decoder backbone, head or fc_post_a, the same codes.
+TEST(CodecRegistry, EncodeOnlyLoadCreatesNoDecoderParameters) {
+  TempDir dir;
+  auto c = models::XCodec2Config::preset("tiny");
+  c.semantic.teacher = "none";
+  models::XCodec2Model net(c, /*with_training_heads=*/false);
+  const std::string path = (dir.path() / "m.safetensors").string();
+  net->save_weights(path);
+  models::CodecBuildOptions o;
+  o.encode_only = true;
+  auto light = models::load_codec(path, o);
+  auto full = models::load_codec(path);
+  int64_t light_n = 0, full_n = 0;
+  bool has_quantizer = false;
+  for (const auto& p : light->module().named_parameters(true)) {
+    light_n += p.value().numel();
+    has_quantizer |= p.key().rfind("generator.quantizer.", 0) == 0;
+    for (const char* prefix : {"generator.backbone.", "generator.head.", "fc_post_a."})
+      EXPECT_NE(p.key().rfind(prefix, 0), 0u) << p.key();
+  }
+  EXPECT_TRUE(has_quantizer);
+  for (const auto& p : full->module().parameters(true)) full_n += p.numel();
+  EXPECT_LT(light_n, full_n);
+  ASSERT_TRUE(light->can_encode());
+  torch::manual_seed(5);
+  const torch::Tensor wave = 0.1 * torch::randn({1, 1, light->padded_length(3000)});
+  torch::NoGradGuard g;
+  EXPECT_TRUE(torch::equal(light->encode(wave), full->encode(wave)));
+  const std::string e = error_of([&] { light->decode(torch::zeros({1, 1, 4}, torch::kInt32)); });
+  EXPECT_NE(e.find("encoding only"), std::string::npos) << e;
+}
+
 TEST(DiscriminatorSets, ChosenByNameUnknownListsTheRegistered) {
   const std::string e =
       error_of([] { models::make_discriminator_set(YAML::Load("{name: melgan}")); });

@@ -19,8 +19,11 @@ namespace {
 
 class XCodec2Codec : public CodecModel {
  public:
-  XCodec2Codec(XCodec2Config config, bool training, uint64_t seed, bool with_encoder = true)
-      : config_(std::move(config)), seed_(seed), net_(config_, training, with_encoder) {}
+  XCodec2Codec(XCodec2Config config, bool training, uint64_t seed, bool with_encoder = true,
+               bool with_decoder = true)
+      : config_(std::move(config)),
+        seed_(seed),
+        net_(config_, training, with_encoder, with_decoder) {}
 
   CodecInfo info() const override {
     CodecInfo i;
@@ -161,8 +164,9 @@ std::unique_ptr<CodecModel> load_family(const std::string& path, const CodecBuil
       throw CheckpointError(path + ": invalid config in metadata: " + e.what());
     }
   }
-  const bool heads = file->contains("fc_post_s.weight") && !o.decode_only;
-  auto codec = std::make_unique<XCodec2Codec>(config, heads, o.seed, !o.decode_only);
+  const bool heads = file->contains("fc_post_s.weight") && !o.decode_only && !o.encode_only;
+  auto codec = std::make_unique<XCodec2Codec>(config, heads, o.seed, !o.decode_only,
+                                              !o.encode_only || o.decode_only);
   codec->net_->load_weights(SafetensorsSource(file), /*strict=*/true);
   codec->net_->prepare_for_inference();
   codec->to(o.device);

@@ -20,10 +20,12 @@ torch::Tensor pad_for_encoding(const torch::Tensor& wave, int64_t hop_length) {
 }
 
 XCodec2ModelImpl::XCodec2ModelImpl(XCodec2Config config_, bool with_training_heads,
-                                   bool with_encoder)
+                                   bool with_encoder, bool with_decoder)
     : config(std::move(config_)),
-      with_training_heads_(with_training_heads && with_encoder),
-      with_encoder_(with_encoder) {
+      with_training_heads_(with_training_heads && with_encoder && with_decoder),
+      with_encoder_(with_encoder),
+      with_decoder_(with_decoder) {
+  if (!with_encoder && !with_decoder) throw Error("XCodec2Model: neither encoder nor decoder");
   reset();
 }
 
@@ -34,10 +36,14 @@ void XCodec2ModelImpl::reset() {
   const int64_t v = config.codec_decoder.vq_dim;
   // Registration order follows the original state dict.
   if (with_encoder_) CodecEnc = register_module("CodecEnc", CodecEncoder(config.codec_encoder));
-  generator = register_module("generator", CodecDecoderVocos(config.codec_decoder));
+  auto generator_options = config.codec_decoder;
+  generator_options.quantizer_only = !with_decoder_;
+  generator = register_module("generator", CodecDecoderVocos(generator_options));
   if (with_encoder_)
     fc_prior = register_module("fc_prior", torch::nn::Linear(config.fusion_dim(), v));
-  fc_post_a = register_module("fc_post_a", torch::nn::Linear(v, config.codec_decoder.hidden_dim));
+  if (with_decoder_) {
+    fc_post_a = register_module("fc_post_a", torch::nn::Linear(v, config.codec_decoder.hidden_dim));
+  }
   if (with_training_heads_) {
     fc_post_s = register_module("fc_post_s", torch::nn::Linear(v, s.code_dim));
     SemanticDecoder_module = register_module(
@@ -55,7 +61,7 @@ void XCodec2ModelImpl::pretty_print(std::ostream& stream) const {
   stream << "xcodec::models::XCodec2Model(" << kName << ", hop=" << config.hop_length()
          << ", vq_dim=" << config.codec_decoder.vq_dim
          << (with_training_heads_ ? ", training heads" : "")
-         << (with_encoder_ ? "" : ", decode only") << ")";
+         << (with_encoder_ ? "" : ", decode only") << (with_decoder_ ? "" : ", encode only") << ")";
 }
 
 EncodeOutput XCodec2ModelImpl::encode_detailed(const torch::Tensor& wave,
@@ -102,6 +108,7 @@ torch::Tensor XCodec2ModelImpl::codes_to_quantized(const torch::Tensor& codes) {
 }
 
 torch::Tensor XCodec2ModelImpl::decode_quantized(const torch::Tensor& quantized) {
+  if (!with_decoder_) throw Error("XCodec2Model::decode: this model was loaded for encoding only");
   const torch::Tensor x = fc_post_a->forward(quantized.transpose(1, 2));  // [B, T, Hd]
   return generator->forward(x);
 }
@@ -137,7 +144,7 @@ void XCodec2ModelImpl::prepare_for_inference() {
 void XCodec2ModelImpl::apply_precision(ComputePrecision precision) {
   if (CodecEnc) lower_compute_precision(*CodecEnc, precision);
   if (SemanticEncoder_module) lower_compute_precision(*SemanticEncoder_module, precision);
-  lower_compute_precision(*generator->backbone, precision);
+  if (generator->backbone) lower_compute_precision(*generator->backbone, precision);
 }
 
 void XCodec2ModelImpl::set_compute_precision(ComputePrecision precision) {
@@ -165,6 +172,14 @@ LoadStateReport XCodec2ModelImpl::load_weights(const TensorSource& source, bool 
     // Decode-only: the encoder's tensors stay in the file.
     for (const char* p : {"CodecEnc.", "fc_prior.", "SemanticEncoder_module.", "fc_post_s.",
                           "SemanticDecoder_module."})
+      lo.foreign_prefixes.emplace_back(p);
+    lo.optional_prefixes.clear();
+  }
+  if (!with_decoder_) {
+    // Encode-only: the decoder's tensors (most of the file) stay in the file.
+    for (const char* p :
+         {"generator.backbone.", "generator.head.", "generator.upsample.",
+          "generator.upsample_norm.", "fc_post_a.", "fc_post_s.", "SemanticDecoder_module."})
       lo.foreign_prefixes.emplace_back(p);
     lo.optional_prefixes.clear();
   }

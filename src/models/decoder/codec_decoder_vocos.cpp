@@ -17,6 +17,7 @@ void CodecDecoderVocosImpl::reset() {
   qo.levels = options.levels;
   qo.num_quantizers = options.vq_num_quantizers;
   quantizer = register_module("quantizer", ResidualFsq(qo));
+  if (options.quantizer_only) return;
   VocosBackboneOptions bo;
   bo.hidden_dim = options.hidden_dim;
   bo.depth = options.depth;

@@ -28,6 +28,9 @@ struct CodecBuildOptions {
   /// Inference files: build and load only what decode() needs (encode() then throws). Families
   /// that cannot split their model load it whole.
   bool decode_only = false;
+  /// Inference files: build and load only what encode() needs (decode() then throws); ignored
+  /// with decode_only. Families that cannot split their model load it whole.
+  bool encode_only = false;
   /// Inference: a folder the family may need besides the weights file (X-Codec-2.0's
   /// w2v-BERT teacher); "" = none.
   std::string teacher;

@@ -69,9 +69,11 @@ class XCodec2ModelImpl : public torch::nn::Cloneable<XCodec2ModelImpl> {
   /// `with_training_heads` = false skips fc_post_s and SemanticDecoder_module (absent from the
   /// released inference checkpoint); `with_encoder` = false builds a decode-only model
   /// (no CodecEnc, SemanticEncoder_module or fc_prior: about half the weights of the full
-  /// model); encode() and forward() then throw.
+  /// model); encode() and forward() then throw. `with_decoder` = false builds an encode-only
+  /// model (the generator's quantizer alone: no backbone, head or fc_post_a); decode() and
+  /// forward() then throw.
   explicit XCodec2ModelImpl(XCodec2Config config = {}, bool with_training_heads = true,
-                            bool with_encoder = true);
+                            bool with_encoder = true, bool with_decoder = true);
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
 
@@ -110,6 +112,7 @@ class XCodec2ModelImpl : public torch::nn::Cloneable<XCodec2ModelImpl> {
 
   bool has_training_heads() const { return with_training_heads_; }
   bool has_encoder() const { return with_encoder_; }
+  bool has_decoder() const { return with_decoder_; }
   /// The acoustic encoder's parameters (CodecEnc): training health measures the gradient norm
   /// that reaches them, which is exactly zero once the quantizer's bound saturates.
   std::vector<torch::Tensor> encoder_parameters() const {
@@ -128,6 +131,7 @@ class XCodec2ModelImpl : public torch::nn::Cloneable<XCodec2ModelImpl> {
  private:
   bool with_training_heads_ = true;
   bool with_encoder_ = true;
+  bool with_decoder_ = true;
   bool inference_prepared_ = false;
   ComputePrecision precision_ = ComputePrecision::kFloat32;
   void apply_precision(ComputePrecision precision);

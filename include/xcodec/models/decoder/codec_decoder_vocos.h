@@ -34,6 +34,8 @@ struct CodecDecoderVocosOptions {
   /// easily.
   int64_t head_upsample = 1;
   double dropout = 0.1;  ///< backbone ResnetBlock dropout while training (the original's 0.1)
+  /// Build only the quantizer (an encode-only model: no backbone or head, not a YAML key).
+  bool quantizer_only = false;
 
   int64_t head_hop() const { return hop_length / head_upsample; }
   int64_t n_fft() const { return 4 * head_hop(); }
