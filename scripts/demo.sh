@@ -6,7 +6,7 @@
 #   4. `xcodec train`: a short run of the tiny model (seeded random teacher) into demo-data/logs
 #   5. `xcodec export`, then `xcodec encode` / `decode` the test split
 #   6. `xcodec eval`: a quality report (demo-data/report.json) with spectrogram PNGs
-#   7. (optional) when models/xcodec2-cpu.safetensors exists and codec2/opus-tools install: the
+#   7. (optional) when models/dwan-cpu.safetensors exists and codec2/opus-tools install: the
 #      default model reconstructs real held-out speech and is scored beside codec2 and Opus
 # Steps (env): XCODEC_DEMO_STEPS (default 60), XCODEC_DEMO_UTTERANCES (default 20).
 set -euo pipefail
@@ -58,10 +58,10 @@ echo
 echo "report: $data_dir/report.json; spectrograms: $data_dir/report_spectrograms/; TensorBoard logs: $logs"
 
 # ---- Optional: the shipped default model on real speech, beside classic codecs ----------------------
-# Runs when models/xcodec2-cpu.safetensors exists (bash scripts/train-default-model.sh makes it)
+# Runs when models/dwan-cpu.safetensors exists (bash scripts/train-default-model.sh makes it)
 # and codec2 + opus-tools can be installed; otherwise says why and stops here.
 real_speech_stage() {
-  local model=models/xcodec2-cpu.safetensors
+  local model=models/dwan-cpu.safetensors
   if [ ! -f "$model" ]; then
     echo "(no $model: skipping the real-speech comparison; bash scripts/train-default-model.sh makes it)"
     return 0

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Makes the shipped default model, models/xcodec2-cpu.safetensors, from real speech in Debian
+# Makes the shipped default model, models/dwan-cpu.safetensors, from real speech in Debian
 # packages, on a CPU (about 45-60 min of training on 2 cores; see models/README.md):
 #   fetch    apt-get download asterisk-core-sounds-{en,es,fr,it,ru}-g722 festvox-ru (no root needed)
 #   arrange  dpkg-deb -x; English + Spanish (Allison Smith), Italian (Carlo Flora), Russian (the
 #            asterisk ru_RU voice by Maxim Topal's ivrvoice.ru, and festvox msu_ru_nsh) for
 #            training, the French speaker (June Wallack) held out whole as the test set
 #   prepare  xcodec prepare (G.722 and WAV -> 16 kHz mono WAV, train/val/test lists)
-#   train    xcodec train model=xcodec2-cpu (re-running resumes from WORK/logs/xcodec2-cpu)
+#   train    xcodec train model=dwan-cpu (re-running resumes from WORK/logs/dwan-cpu)
+#   anneal   a second run from the first's weights (init_from) with the learning rate falling
+#            from 2e-4 to 1e-5 over 7000 steps (WORK/logs/dwan-cpu-anneal; re-running resumes)
 #   export   xcodec export with a model card in the metadata (xcodec.model_card)
 #   eval     xcodec eval on the held-out test split; prints its scores
 #
@@ -15,19 +17,20 @@
 #   WORK_DIR  default ./default-model-work (debs, corpus, prepared data, logs, reports)
 #   --until   last stage to run (fetch, arrange, prepare, train, export, eval; default eval)
 #   --from    first stage to run (default fetch; stages already done are quick to repeat)
-#   --steps   training steps (default 8000)
-#   --output  model path (default models/xcodec2-cpu.safetensors)
+#   --steps   steps of the first phase (default 21773, where the shipped model's first run was
+#             stopped at the time it was given; the anneal phase adds 7500)
+#   --output  model path (default models/dwan-cpu.safetensors)
 # Environment: XCODEC (the program, default build/xcodec; built when missing).
 set -euo pipefail
 start_s=$(date +%s)
 src_dir=$(cd "$(dirname "$0")/.." && pwd)
 
-stages=(fetch arrange prepare train export eval)
+stages=(fetch arrange prepare train anneal export eval)
 work=./default-model-work
 until_stage=eval
 from_stage=fetch
-steps=8000
-output="$src_dir/models/xcodec2-cpu.safetensors"
+steps=21773
+output="$src_dir/models/dwan-cpu.safetensors"
 while [ $# -gt 0 ]; do
   case "$1" in
     --until) until_stage=$2; shift 2 ;;
@@ -54,7 +57,8 @@ work=$(cd "$work" && pwd)
 debs="$work/debs"
 corpus="$work/corpus"
 data="$work/data"
-logs="$work/logs/xcodec2-cpu"
+logs="$work/logs/dwan-cpu"
+anneal_logs="$work/logs/dwan-cpu-anneal"
 timings="$work/timings.tsv"  # stage, seconds, date: accumulates over re-runs (resumed training)
 packages=(asterisk-core-sounds-en-g722 asterisk-core-sounds-es-g722 asterisk-core-sounds-fr-g722
           asterisk-core-sounds-it-g722 asterisk-core-sounds-ru-g722 festvox-ru)
@@ -123,37 +127,51 @@ prepare() {
 }
 
 train_cmd=("$xcodec" train --config-dir "$src_dir/configs" data_dir="$data"
-           "dataset.names=[realspeech]" model=xcodec2-cpu log_dir="$logs"
+           "dataset.names=[realspeech]" model=dwan-cpu log_dir="$logs"
            train.trainer.max_steps="$steps" train.trainer.accelerator=cpu)
 train() {
   echo "[train] ${train_cmd[*]}"
   "${train_cmd[@]}"
 }
 
+anneal_cmd=("$xcodec" train --config-dir "$src_dir/configs" data_dir="$data"
+            "dataset.names=[realspeech]" model=dwan-cpu log_dir="$anneal_logs"
+            init_from="$logs/last.ckpt" train.trainer.max_steps=7500
+            train.trainer.accelerator=cpu train.gen_scheduler.max_lr=2.0e-4
+            train.gen_scheduler.min_lr=1.0e-5 train.gen_scheduler.init_lr=1.0e-5
+            train.gen_scheduler.down_step=7000)
+anneal() {
+  echo "[anneal] ${anneal_cmd[*]}"
+  "${anneal_cmd[@]}"
+}
+
 export_and_eval() {
   local stage=$1
-  local plain="$work/xcodec2-cpu.nocard.safetensors"
+  local plain="$work/dwan-cpu.nocard.safetensors"
   local report="$work/test-report.json"
-  "$xcodec" export "$logs/last.ckpt" -o "$plain"
+  "$xcodec" export "$anneal_logs/last.ckpt" -o "$plain"
   if [ "$stage" = eval ] || [ ! -f "$report" ]; then
     "$xcodec" eval -m "$plain" --dataset realspeech:test --data-dir "$data" -o "$report"
   fi
-  python3 - "$work" "$logs" "$report" "$timings" "$steps" "${train_cmd[*]}" >"$work/model_card.json" <<'EOF'
+  python3 - "$work" "$logs" "$anneal_logs" "$report" "$timings" \
+    "${train_cmd[*]} && ${anneal_cmd[*]}" >"$work/model_card.json" <<'EOF'
 import json, sys
-work, logs, report_path, timings, steps, command = sys.argv[1:]
+work, logs, anneal_logs, report_path, timings, command = sys.argv[1:]
 report = json.load(open(report_path))
-step = 0
-for line in open(f"{logs}/metrics.jsonl"):
-    try:
-        step = max(step, json.loads(line).get("step", 0))
-    except ValueError:
-        pass
-train_s = sum(int(l.split("\t")[1]) for l in open(timings) if l.startswith("train\t"))
+def last_step(log_dir):  # the step stored in the checkpoint's metadata
+    import struct
+    with open(f"{log_dir}/last.ckpt", "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        return int(json.loads(f.read(n))["__metadata__"]["step"])
+step = last_step(logs) + last_step(anneal_logs)
+train_s = sum(int(l.split("\t")[1]) for l in open(timings)
+              if l.startswith("train\t") or l.startswith("anneal\t"))
 asterisk = "https://www.asterisk.org/ (Debian asterisk-core-sounds-*-g722 1.6.1)"
 card = {
-    "name": "xcodec2-cpu",
-    "description": "X-Codec-2.0 architecture, acoustic-only, 1.4 M parameters, 16 kHz speech, "
-                   "one FSQ codebook of 65 536 codes at 50 Hz (800 bit/s), trained on a CPU",
+    "name": "dwan-cpu",
+    "description": "DwanCodec architecture (ConvNeXt encoder, FSQ, Vocos/ISTFT decoder), 3.4 M "
+                   "parameters, 16 kHz speech, one FSQ codebook of 65 536 codes at 50 Hz "
+                   "(800 bit/s), reconstruction losses only, trained on a CPU",
     "bitrate_bps": report["codec"]["bitrate_bps"],
     "data": [
         {"name": "asterisk-en", "speaker": "Allison Smith (en_US)", "split": "train/val",
@@ -183,7 +201,7 @@ card = {
                "distributed under CC-BY-SA-3.0 with the attributions above (Festvox Russian data: "
                "BSD-like notice "
                "kept). Licence texts: usr/share/doc/<package>/copyright in each .deb.",
-    "recipe": "configs/model/xcodec2-cpu.yaml + configs/preset/xcodec2-cpu.yaml; "
+    "recipe": "configs/model/dwan-cpu.yaml + configs/preset/dwan-cpu.yaml; "
               "scripts/train-default-model.sh",
     "steps": step,
     "wall_time_s": train_s,
@@ -195,7 +213,7 @@ card = {
 print(json.dumps(card, indent=1))
 EOF
   mkdir -p "$(dirname "$output")"
-  "$xcodec" export "$logs/last.ckpt" -o "$output" --card "$work/model_card.json"
+  "$xcodec" export "$anneal_logs/last.ckpt" -o "$output" --card "$work/model_card.json"
   echo "[export] $output (model card: $work/model_card.json)"
   if [ "$stage" = eval ]; then
     echo "== scores on the held-out test set (report: $report)"
@@ -207,6 +225,7 @@ want fetch && timed fetch fetch
 want arrange && timed arrange arrange
 want prepare && timed prepare prepare
 want train && timed train train
+want anneal && timed anneal anneal
 if want eval; then
   timed eval export_and_eval eval
 elif want export; then
