@@ -100,34 +100,54 @@ TEST(CodecRegistry, FilesFromBeforeTheRegistryStillLoad) {
   EXPECT_NE(e.find("xcodec2"), std::string::npos) << e;
 }
 
-// A decode-only load never creates the encoder, the semantic branch or fc_prior, and decodes
-// exactly as the full model does.
-TEST(CodecRegistry, DecodeOnlyLoadCreatesNoEncoderParameters) {
-  TempDir dir;
+// A partial load (decode-only or encode-only) of a tiny X-Codec-2.0 file and the full load.
+struct PartialLoad {
+  std::unique_ptr<models::CodecModel> light, full;
+  int64_t light_params = 0, full_params = 0;
+  std::vector<std::string> light_keys;
+};
+
+PartialLoad load_tiny_partially(const TempDir& dir, bool decode_only, bool encode_only) {
   auto c = models::XCodec2Config::preset("tiny");
   c.semantic.teacher = "none";
   models::XCodec2Model net(c, /*with_training_heads=*/false);
   const std::string path = (dir.path() / "m.safetensors").string();
   net->save_weights(path);
   models::CodecBuildOptions o;
-  o.decode_only = true;
-  auto light = models::load_codec(path, o);
-  auto full = models::load_codec(path);
-  int64_t light_n = 0, full_n = 0;
-  for (const auto& p : light->module().named_parameters(true)) {
-    light_n += p.value().numel();
-    for (const char* prefix : {"CodecEnc.", "SemanticEncoder_module.", "fc_prior."})
-      EXPECT_NE(p.key().rfind(prefix, 0), 0u) << p.key();
+  o.decode_only = decode_only;
+  o.encode_only = encode_only;
+  PartialLoad r;
+  r.light = models::load_codec(path, o);
+  r.full = models::load_codec(path);
+  for (const auto& p : r.light->module().named_parameters(true)) {
+    r.light_params += p.value().numel();
+    r.light_keys.push_back(p.key());
   }
-  for (const auto& p : full->module().parameters(true)) full_n += p.numel();
-  EXPECT_LT(light_n, full_n);
-  EXPECT_FALSE(light->can_encode());
+  for (const auto& p : r.full->module().parameters(true)) r.full_params += p.numel();
+  return r;
+}
+
+bool any_key_starts_with(const std::vector<std::string>& keys, const std::string& prefix) {
+  for (const auto& k : keys)
+    if (k.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+// A decode-only load never creates the encoder, the semantic branch or fc_prior, and decodes
+// exactly as the full model does.
+TEST(CodecRegistry, DecodeOnlyLoadCreatesNoEncoderParameters) {
+  TempDir dir;
+  const PartialLoad m = load_tiny_partially(dir, /*decode_only=*/true, /*encode_only=*/false);
+  for (const char* prefix : {"CodecEnc.", "SemanticEncoder_module.", "fc_prior."})
+    EXPECT_FALSE(any_key_starts_with(m.light_keys, prefix)) << prefix;
+  EXPECT_LT(m.light_params, m.full_params);
+  EXPECT_FALSE(m.light->can_encode());
   torch::manual_seed(5);
   const torch::Tensor codes = torch::randint(0, 256, {1, 1, 12}, torch::kInt32);
   torch::NoGradGuard g;
-  EXPECT_TRUE(torch::equal(light->decode(codes), full->decode(codes)));
+  EXPECT_TRUE(torch::equal(m.light->decode(codes), m.full->decode(codes)));
   const std::string e = error_of([&] {
-    light->encode(torch::zeros({1, 1, light->padded_length(640)}));
+    m.light->encode(torch::zeros({1, 1, m.light->padded_length(640)}));
   });
   EXPECT_NE(e.find("decoding only"), std::string::npos) << e;
 }
@@ -135,32 +155,17 @@ TEST(CodecRegistry, DecodeOnlyLoadCreatesNoEncoderParameters) {
 // `xcodec encode` loads encode-only: no decoder backbone, head or fc_post_a, the same codes.
 TEST(CodecRegistry, EncodeOnlyLoadCreatesNoDecoderParameters) {
   TempDir dir;
-  auto c = models::XCodec2Config::preset("tiny");
-  c.semantic.teacher = "none";
-  models::XCodec2Model net(c, /*with_training_heads=*/false);
-  const std::string path = (dir.path() / "m.safetensors").string();
-  net->save_weights(path);
-  models::CodecBuildOptions o;
-  o.encode_only = true;
-  auto light = models::load_codec(path, o);
-  auto full = models::load_codec(path);
-  int64_t light_n = 0, full_n = 0;
-  bool has_quantizer = false;
-  for (const auto& p : light->module().named_parameters(true)) {
-    light_n += p.value().numel();
-    has_quantizer |= p.key().rfind("generator.quantizer.", 0) == 0;
-    for (const char* prefix : {"generator.backbone.", "generator.head.", "fc_post_a."})
-      EXPECT_NE(p.key().rfind(prefix, 0), 0u) << p.key();
-  }
-  EXPECT_TRUE(has_quantizer);
-  for (const auto& p : full->module().parameters(true)) full_n += p.numel();
-  EXPECT_LT(light_n, full_n);
-  ASSERT_TRUE(light->can_encode());
+  const PartialLoad m = load_tiny_partially(dir, /*decode_only=*/false, /*encode_only=*/true);
+  for (const char* prefix : {"generator.backbone.", "generator.head.", "fc_post_a."})
+    EXPECT_FALSE(any_key_starts_with(m.light_keys, prefix)) << prefix;
+  EXPECT_TRUE(any_key_starts_with(m.light_keys, "generator.quantizer."));
+  EXPECT_LT(m.light_params, m.full_params);
+  ASSERT_TRUE(m.light->can_encode());
   torch::manual_seed(5);
-  const torch::Tensor wave = 0.1 * torch::randn({1, 1, light->padded_length(3000)});
+  const torch::Tensor wave = 0.1 * torch::randn({1, 1, m.light->padded_length(3000)});
   torch::NoGradGuard g;
-  EXPECT_TRUE(torch::equal(light->encode(wave), full->encode(wave)));
-  const std::string e = error_of([&] { light->decode(torch::zeros({1, 1, 4}, torch::kInt32)); });
+  EXPECT_TRUE(torch::equal(m.light->encode(wave), m.full->encode(wave)));
+  const std::string e = error_of([&] { m.light->decode(torch::zeros({1, 1, 4}, torch::kInt32)); });
   EXPECT_NE(e.find("encoding only"), std::string::npos) << e;
 }
 
