@@ -308,7 +308,7 @@ TEST_F(DwanTest, HeadUpsampleKeepsLengthsAtAFinerIstftHop) {
   EXPECT_THROW(xm::DwanConfig::from_yaml("name: dwan\nhead_upsample: 3\n"), xcodec::ConfigError);
   auto codec = xm::make_dwan_codec(config);
   const auto params = codec->module().named_parameters();
-  EXPECT_TRUE(params.contains("dec.upsample.weight"));
+  EXPECT_TRUE(params.contains("dec.upsample.proj.weight"));
   EXPECT_EQ(params["dec.head.out.weight"].size(0), 1024 / 4 + 2);
   codec->prepare_for_inference();
   const torch::Tensor wave = 0.1 * torch::randn({1, 1, 512 * 9});
@@ -320,7 +320,7 @@ TEST_F(DwanTest, HeadUpsampleKeepsLengthsAtAFinerIstftHop) {
   codec->prepare_for_training();
   const auto out = codec->forward_train(wave, {});
   EXPECT_EQ(out.recon.sizes(), out.target.sizes());
-  EXPECT_FALSE(tiny_codec()->module().named_parameters().contains("dec.upsample.weight"));
+  EXPECT_FALSE(tiny_codec()->module().named_parameters().contains("dec.upsample.proj.weight"));
 }
 
 TEST_F(DwanTest, CodecForwardTrain) {

@@ -103,7 +103,7 @@ TEST(Xcodec2Config, HeadUpsampleRunsTheHeadAtAFinerHop) {
   ASSERT_TRUE(decoder->upsample);
   EXPECT_EQ(decoder->head->istft->options.hop_length, c.hop_length() / 4);
   const auto state = decoder->named_parameters();
-  EXPECT_TRUE(state.contains("upsample.weight"));
+  EXPECT_TRUE(state.contains("upsample.proj.weight"));
   decoder->eval();
   const auto h = torch::randn({2, 7, c.codec_decoder.hidden_dim});
   const auto audio = decoder->forward(h);
@@ -112,7 +112,7 @@ TEST(Xcodec2Config, HeadUpsampleRunsTheHeadAtAFinerHop) {
   // Without the option there is no upsample module (the original's keys).
   xm::CodecDecoderVocos plain_decoder(xm::XCodec2Config::preset("tiny").codec_decoder);
   EXPECT_FALSE(plain_decoder->upsample);
-  EXPECT_FALSE(plain_decoder->named_parameters().contains("upsample.weight"));
+  EXPECT_FALSE(plain_decoder->named_parameters().contains("upsample.proj.weight"));
 }
 
 }  // namespace

@@ -92,7 +92,9 @@ class XCodec2Codec : public CodecModel {
   }
   void save_inference_file(const std::string& path,
                            const std::map<std::string, std::string>& extra) override {
-    if (!net_->has_encoder()) throw Error("cannot save a model loaded for decoding only");
+    if (!net_->has_encoder() || !net_->has_decoder()) {
+      throw Error("cannot save a model loaded for decoding or encoding only");
+    }
     std::vector<std::pair<std::string, torch::Tensor>> tensors = persistent_state(*net_);
     std::map<std::string, std::string> meta = {{"format", "pt"},
                                                {kMetaFormatVersion, kFormatVersion},

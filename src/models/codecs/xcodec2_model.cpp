@@ -177,9 +177,8 @@ LoadStateReport XCodec2ModelImpl::load_weights(const TensorSource& source, bool 
   }
   if (!with_decoder_) {
     // Encode-only: the decoder's tensors (most of the file) stay in the file.
-    for (const char* p :
-         {"generator.backbone.", "generator.head.", "generator.upsample.",
-          "generator.upsample_norm.", "fc_post_a.", "fc_post_s.", "SemanticDecoder_module."})
+    for (const char* p : {"generator.backbone.", "generator.head.", "generator.upsample.",
+                          "fc_post_a.", "fc_post_s.", "SemanticDecoder_module."})
       lo.foreign_prefixes.emplace_back(p);
     lo.optional_prefixes.clear();
   }

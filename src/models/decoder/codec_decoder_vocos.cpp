@@ -27,13 +27,7 @@ void CodecDecoderVocosImpl::reset() {
   backbone = register_module("backbone", VocosBackbone(bo));
   const int64_t r = options.head_upsample;
   if (r > 1) {
-    // Not a ConvTranspose1d: LibTorch 1.13's CPU backward of it returned inf/NaN gradients at
-    // random (uninitialised memory) in our measurements; a Linear per frame is deterministic.
-    upsample =
-        register_module("upsample", torch::nn::Linear(options.hidden_dim, r * options.hidden_dim));
-    upsample_norm = register_module(
-        "upsample_norm",
-        torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.hidden_dim}).eps(1e-6)));
+    upsample = register_module("upsample", SubframeUpsample(options.hidden_dim, r));
   }
   head = register_module(
       "head", IstftHead(IstftHeadOptions(options.hidden_dim, options.n_fft(), options.head_hop())));
@@ -55,13 +49,7 @@ ResidualFsqOutput CodecDecoderVocosImpl::quantize(const torch::Tensor& x) {
 
 torch::Tensor CodecDecoderVocosImpl::forward(const torch::Tensor& x) {
   torch::Tensor h = backbone->forward(x);
-  if (upsample) {
-    const int64_t b = h.size(0), t = h.size(1), c = h.size(2);
-    // [B, T, r·C] → [B, T·r, C]: slice k of frame t becomes ISTFT frame t·r + k.
-    h = upsample_norm->forward(
-        torch::gelu(upsample->forward(h).reshape({b, t * options.head_upsample, c})));
-  }
-  return head->forward(h);
+  return head->forward(upsample ? upsample->forward(h) : h);
 }
 
 }  // namespace xcodec::models

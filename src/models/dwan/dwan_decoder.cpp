@@ -127,11 +127,7 @@ void DwanDecoderImpl::reset() {
   decoder = register_module("decoder", DwanBackbone(options.backbone));
   const int64_t r = options.head_upsample;
   const int64_t dim = options.backbone.dim;
-  if (r > 1) {
-    upsample = register_module("upsample", torch::nn::Linear(dim, r * dim));
-    upsample_norm = register_module(
-        "upsample_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-6)));
-  }
+  if (r > 1) upsample = register_module("upsample", SubframeUpsample(dim, r));
   head = register_module("head", DwanIstftHead(dim, options.n_fft / r, options.hop / r));
 }
 
@@ -143,11 +139,11 @@ void DwanDecoderImpl::pretty_print(std::ostream& stream) const {
 torch::Tensor DwanDecoderImpl::forward(const torch::Tensor& x) {
   torch::Tensor h = decoder->forward(x);
   if (!upsample) return head->forward(h);
-  const int64_t b = h.size(0), t = h.size(1), r = options.head_upsample;
-  // [B, T, r·C] → [B, T·r, C]: slice k of token t becomes ISTFT frame t·r + k. The centre-mode
-  // head then gives (T·r − 1)·hop/r samples; the first (T − 1)·hop keep the original's length.
-  h = upsample_norm->forward(torch::gelu(upsample->forward(h).reshape({b, t * r, -1})));
-  return head->forward(h).narrow(2, 0, std::max<int64_t>(t - 1, 0) * options.hop);
+  const int64_t t = h.size(1);
+  // The centre-mode head gives (T·r − 1)·hop/r samples; the first (T − 1)·hop keep the
+  // original's length.
+  return head->forward(upsample->forward(h))
+      .narrow(2, 0, std::max<int64_t>(t - 1, 0) * options.hop);
 }
 
 }  // namespace xcodec::models

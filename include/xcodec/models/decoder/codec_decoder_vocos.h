@@ -3,8 +3,6 @@
 /// quantizer, the Vocos backbone and the "same"-padded ISTFT head (n_fft = 4·hop).
 /// Keys: `quantizer.project_{in,out}.*`, `backbone.*`, `head.out.*`, `head.istft.window`.
 #include <torch/nn/cloneable.h>
-#include <torch/nn/modules/linear.h>
-#include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
@@ -12,6 +10,7 @@
 
 #include "xcodec/models/decoder/vocos_backbone.h"
 #include "xcodec/models/layers/istft_head.h"
+#include "xcodec/models/layers/subframe_upsample.h"
 #include "xcodec/models/quantizers/residual_fsq.h"
 
 namespace xcodec::models {
@@ -28,10 +27,8 @@ struct CodecDecoderVocosOptions {
   int64_t vq_num_quantizers = 1;                        ///< residual FSQ layers
   std::vector<int64_t> levels{4, 4, 4, 4, 4, 4, 4, 4};  ///< FSQ levels (hard-coded originally)
   /// Not in the original (1 = its layout): ISTFT frames per token. With r > 1 the backbone output
-  /// is upsampled by a sub-frame Linear (key `upsample.*`, hidden → r·hidden, one slice per ISTFT
-  /// frame), GELU and a LayerNorm (key `upsample_norm.*`: the head expects normalised input) and
-  /// the head runs at hop_length / r (+0.02 held-out STOI at equal steps for model=xcodec2-cpu;
-  /// models/README.md).
+  /// goes through a SubframeUpsample (key `upsample.*`) and the head runs at hop_length / r (+0.02
+  /// held-out STOI at equal steps for model=xcodec2-cpu; models/README.md).
   int64_t head_upsample = 1;
   double dropout = 0.1;  ///< backbone ResnetBlock dropout while training (the original's 0.1)
   /// Build only the quantizer (an encode-only model: no backbone or head, not a YAML key).
@@ -55,8 +52,7 @@ class CodecDecoderVocosImpl : public torch::nn::Cloneable<CodecDecoderVocosImpl>
   CodecDecoderVocosOptions options;
   ResidualFsq quantizer{nullptr};
   VocosBackbone backbone{nullptr};
-  torch::nn::Linear upsample{nullptr};          ///< only when head_upsample > 1
-  torch::nn::LayerNorm upsample_norm{nullptr};  ///< only when head_upsample > 1
+  SubframeUpsample upsample{nullptr};  ///< only when head_upsample > 1
   IstftHead head{nullptr};
 };
 TORCH_MODULE(CodecDecoderVocos);

@@ -48,7 +48,7 @@ struct DwanConfig {
   int64_t n_fft = 1024;  ///< ISTFT size = window, samples (even, ≥ 2·hop)
   int64_t hop = 512;     ///< samples per frame (= product of strides)
   /// Not in the original (1 = its layout): ISTFT frames per token. With r > 1 the backbone output
-  /// goes through a sub-frame Linear (dim → r·dim), GELU and a LayerNorm, and the head runs at
+  /// goes through a SubframeUpsample (key `dec.upsample.*`) and the head runs at
   /// hop / r with n_fft / r; the output keeps (T − 1)·hop samples.
   int64_t head_upsample = 1;
 

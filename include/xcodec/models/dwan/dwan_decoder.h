@@ -17,6 +17,8 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include "xcodec/models/layers/subframe_upsample.h"
+
 namespace xcodec::models {
 
 struct DwanBackboneOptions {
@@ -89,8 +91,8 @@ TORCH_MODULE(DwanIstftHead);
 
 struct DwanDecoderOptions {
   DwanBackboneOptions backbone;
-  int64_t n_fft = 1024;  ///< samples
-  int64_t hop = 512;     ///< samples
+  int64_t n_fft = 1024;       ///< samples
+  int64_t hop = 512;          ///< samples
   int64_t head_upsample = 1;  ///< ISTFT frames per token (DwanConfig::head_upsample)
 };
 
@@ -105,8 +107,7 @@ class DwanDecoderImpl : public torch::nn::Cloneable<DwanDecoderImpl> {
 
   DwanDecoderOptions options;
   DwanBackbone decoder{nullptr};
-  torch::nn::Linear upsample{nullptr};          ///< only when head_upsample > 1
-  torch::nn::LayerNorm upsample_norm{nullptr};  ///< only when head_upsample > 1
+  SubframeUpsample upsample{nullptr};  ///< only when head_upsample > 1
   DwanIstftHead head{nullptr};
 };
 TORCH_MODULE(DwanDecoder);
