@@ -6,8 +6,10 @@
 // LibTorch's thread count does not bind OpenBLAS and, with Debian's oneDNN, not every kernel:
 // for a true one-core figure run under `taskset -c 0` (bench/codec_rtf.sh does both).
 //
-//   build/bench/codec_bench [--no-tune] [--benchmark_filter=Decode]
+//   build/bench/codec_bench [--no-tune] [--blas-linear] [--benchmark_filter=Decode]
 // The allocator is tuned for inference first (xcodec/core/allocator.h) unless --no-tune.
+// float32 linear layers take oneDNN where it runs AVX-512 (onednn_linear.h); --blas-linear
+// keeps them on BLAS, as LibTorch's own torch::linear does, to measure the difference.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -18,6 +20,7 @@
 #include "xcodec/core/cpu_features.h"
 #include "xcodec/core/openmp_wait.h"
 #include "xcodec/models/codecs/xcodec2_model.h"
+#include "xcodec/models/layers/onednn_linear.h"
 
 namespace {
 
@@ -117,10 +120,14 @@ int main(int argc, char** argv) {
   xcodec::reexec_with_passive_openmp_wait(argv);
   // What an inference program should do (see xcodec/core/allocator.h); --no-tune to compare.
   bool tune = true;
-  for (int i = 1; i < argc; ++i)
+  for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--no-tune") tune = false;
+    if (std::string(argv[i]) == "--blas-linear") xcodec::models::set_onednn_fp32_linear(false);
+  }
   if (tune) xcodec::tune_allocator_for_inference();
   benchmark::Initialize(&argc, argv);
+  benchmark::AddCustomContext("xcodec_fp32_linear",
+                              xcodec::models::onednn_fp32_linear_enabled() ? "oneDNN" : "BLAS");
   benchmark::AddCustomContext("xcodec_cpu", xcodec::cpu_summary());
   benchmark::AddCustomContext("xcodec_bf16",
                               (xcodec::cpu_bf16_support().native ? "native: " : "emulated: ") +

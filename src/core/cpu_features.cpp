@@ -131,6 +131,22 @@ const Bf16Support& cpu_bf16_support() {
   return support;
 }
 
+bool onednn_avx512(const CpuFeatures& cpu, const std::string& onednn_max_isa) {
+  if (!cpu.avx512) return false;
+  const std::string isa = upper(onednn_max_isa);
+  // Every oneDNN ISA name from AVX512_CORE up starts with AVX512 or AVX10.
+  return isa.empty() || isa == "ALL" || isa.rfind("AVX512", 0) == 0 || isa.rfind("AVX10", 0) == 0;
+}
+
+bool cpu_onednn_avx512() {
+  static const bool on = [] {
+    std::string isa = env("ONEDNN_MAX_CPU_ISA");
+    if (isa.empty()) isa = env("DNNL_MAX_CPU_ISA");
+    return onednn_avx512(cpu_features(), isa);
+  }();
+  return on;
+}
+
 std::string cpu_summary() {
   const CpuFeatures& f = cpu_features();
   std::string flags;

@@ -52,6 +52,19 @@ TEST(CpuFeatures, Bf16IsNativeOnlyWithTheInstructionsAndNoCapFromTheEnvironment)
   EXPECT_TRUE(xcodec::bf16_support(amx, "", "").native);
 }
 
+TEST(CpuFeatures, OneDnnRunsAvx512OnlyWithItAndNoCapFromTheEnvironment) {
+  const auto f = with_bf16();
+  EXPECT_TRUE(xcodec::onednn_avx512(f, ""));
+  EXPECT_TRUE(xcodec::onednn_avx512(f, "ALL"));
+  EXPECT_TRUE(xcodec::onednn_avx512(f, "avx512_core"));
+  EXPECT_TRUE(xcodec::onednn_avx512(f, "AVX512_CORE_BF16"));
+  EXPECT_FALSE(xcodec::onednn_avx512(f, "AVX2"));
+  EXPECT_FALSE(xcodec::onednn_avx512(f, "avx2_vnni"));
+  xcodec::CpuFeatures avx2_only;
+  avx2_only.avx2 = true;
+  EXPECT_FALSE(xcodec::onednn_avx512(avx2_only, ""));
+}
+
 // CPUID agrees with what the kernel tells about the same CPU.
 TEST(CpuFeatures, DetectionAgreesWithProcCpuinfo) {
   const std::string flags = proc_cpuinfo_flags();

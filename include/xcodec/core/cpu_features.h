@@ -32,6 +32,13 @@ Bf16Support bf16_support(const CpuFeatures& cpu, const std::string& onednn_max_i
 /// bf16_support() for this CPU and this process's environment (cached).
 const Bf16Support& cpu_bf16_support();
 
+/// Whether oneDNN runs its AVX-512 kernels here: AVX-512 on the CPU and no ONEDNN_MAX_CPU_ISA
+/// (or DNNL_MAX_CPU_ISA) cap below AVX512_CORE. `onednn_max_isa` empty = unset.
+bool onednn_avx512(const CpuFeatures& cpu, const std::string& onednn_max_isa);
+
+/// onednn_avx512() for this CPU and this process's environment (cached).
+bool cpu_onednn_avx512();
+
 /// One line naming the CPU and the flags that matter for speed:
 /// "AMD EPYC ... (AVX2 AVX-512 AVX512-BF16)".
 std::string cpu_summary();

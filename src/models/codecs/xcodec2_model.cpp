@@ -4,6 +4,7 @@
 
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
+#include "xcodec/models/layers/compute_precision.h"
 #include "xcodec/models/layers/foldable.h"
 
 namespace xcodec::models {
@@ -85,7 +86,7 @@ EncodeOutput XCodec2ModelImpl::encode_detailed(const torch::Tensor& wave,
   o.acoustic = CodecEnc->forward(wave);
   o.semantic = SemanticEncoder_module->forward(semantic_hidden.transpose(1, 2));
   o.concat = torch::cat({o.semantic, o.acoustic.transpose(1, 2)}, 1);  // semantic FIRST
-  o.fused = fc_prior->forward(o.concat.transpose(1, 2)).transpose(1, 2);
+  o.fused = linear_forward(*fc_prior, o.concat.transpose(1, 2)).transpose(1, 2);
   o.quantizer = generator->quantize(o.fused);
   o.codes = o.quantizer.indices.permute({0, 2, 1});
   o.quantized = o.quantizer.quantized.permute({0, 2, 1});
@@ -109,7 +110,7 @@ torch::Tensor XCodec2ModelImpl::codes_to_quantized(const torch::Tensor& codes) {
 
 torch::Tensor XCodec2ModelImpl::decode_quantized(const torch::Tensor& quantized) {
   if (!with_decoder_) throw Error("XCodec2Model::decode: this model was loaded for encoding only");
-  const torch::Tensor x = fc_post_a->forward(quantized.transpose(1, 2));  // [B, T, Hd]
+  const torch::Tensor x = linear_forward(*fc_post_a, quantized.transpose(1, 2));  // [B, T, Hd]
   return generator->forward(x);
 }
 
@@ -129,7 +130,7 @@ XCodec2ForwardOutput XCodec2ModelImpl::forward(const torch::Tensor& wave,
   o.codes = e.codes;
   o.quantizer_input = e.quantizer.projected;
   o.semantic_target = semantic_hidden.transpose(1, 2).detach();
-  const torch::Tensor s = fc_post_s->forward(e.quantized.transpose(1, 2)).transpose(1, 2);
+  const torch::Tensor s = linear_forward(*fc_post_s, e.quantized.transpose(1, 2)).transpose(1, 2);
   o.semantic_recon = SemanticDecoder_module->forward(s);
   o.recon = decode_quantized(e.quantized);
   return o;

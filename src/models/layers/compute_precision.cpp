@@ -5,6 +5,7 @@
 #include "core/torch_compat.h"
 #include "xcodec/core/cpu_features.h"
 #include "xcodec/core/error.h"
+#include "xcodec/models/layers/onednn_linear.h"
 #include "xcodec/models/layers/wn_conv1d.h"
 
 namespace xcodec::models {
@@ -159,7 +160,7 @@ torch::Tensor lowered_bias(const torch::nn::Module& module) { return find_buffer
 
 torch::Tensor linear_forward(torch::nn::LinearImpl& module, const torch::Tensor& x) {
   const torch::Tensor w = lowered_weight(module);
-  if (!w.defined()) return module.forward(x);
+  if (!w.defined()) return fast_linear(x, module.weight, module.bias);
   return torch::linear(x.to(w.scalar_type()), w, lowered_bias(module)).to(x.scalar_type());
 }
 

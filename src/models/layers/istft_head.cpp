@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "xcodec/core/error.h"
+#include "xcodec/models/layers/compute_precision.h"
 
 namespace xcodec::models {
 
@@ -100,7 +101,7 @@ IstftHeadOutput IstftHeadImpl::forward_detailed(const torch::Tensor& x) {
     throw ShapeError("ISTFTHead: expected [B, T, " + std::to_string(options.dim) + "], got " +
                      c10::str(x.sizes()));
   }
-  const torch::Tensor pred = out->forward(x).transpose(1, 2);  // [B, n_fft+2, T]
+  const torch::Tensor pred = linear_forward(*out, x).transpose(1, 2);  // [B, n_fft+2, T]
   const int64_t bins = options.n_fft / 2 + 1;
   IstftHeadOutput o;
   o.mag = torch::clamp_max(torch::exp(pred.narrow(1, 0, bins)), options.mag_max);

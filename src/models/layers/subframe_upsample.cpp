@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "xcodec/core/error.h"
+#include "xcodec/models/layers/compute_precision.h"
 
 namespace xcodec::models {
 
@@ -28,7 +29,8 @@ torch::Tensor SubframeUpsampleImpl::forward(const torch::Tensor& x) {
                      c10::str(x.sizes()));
   }
   // [B, T, r·C] → [B, T·r, C]: slice k of token t becomes frame t·r + k.
-  const torch::Tensor frames = proj->forward(x).reshape({x.size(0), x.size(1) * factor, dim});
+  const torch::Tensor frames =
+      linear_forward(*proj, x).reshape({x.size(0), x.size(1) * factor, dim});
   return norm->forward(torch::gelu(frames));
 }
 

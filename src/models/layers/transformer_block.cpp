@@ -6,12 +6,38 @@
 
 #include "xcodec/core/error.h"
 #include "xcodec/models/layers/compute_precision.h"
+#include "xcodec/models/layers/onednn_linear.h"
 
 namespace xcodec::models {
 
 namespace {
 torch::nn::Linear linear_no_bias(int64_t in, int64_t out) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+}
+
+// softmax(q kᵀ · scale) v for q, k, v [B, H, T, D], one (batch, head) at a time through
+// fast_linear (oneDNN): a head's T x T scores stay in cache for the softmax, which runs in
+// place, and the result lands time-major as [B, T, H·D], the layout c_proj reads. Scaling q
+// instead of the scores is exact for power-of-two scales (head_dim 64 or 256) and 1 ulp
+// otherwise.
+torch::Tensor attention_by_head(const torch::Tensor& q, const torch::Tensor& k,
+                                const torch::Tensor& v, double scale) {
+  const int64_t batch = q.size(0);
+  const int64_t heads = q.size(1);
+  const int64_t t = q.size(2);
+  const int64_t d = q.size(3);
+  const torch::Tensor qs = (q * scale).contiguous();
+  const torch::Tensor kc = k.contiguous();
+  const torch::Tensor vt = v.transpose(-2, -1).contiguous();  // [B, H, D, T]: weight of p·v
+  torch::Tensor out = torch::empty({batch, t, heads, d}, q.options());
+  for (int64_t bi = 0; bi < batch; ++bi) {
+    for (int64_t hi = 0; hi < heads; ++hi) {
+      torch::Tensor p = fast_linear(qs[bi][hi], kc[bi][hi], {});  // [T, T] scores
+      at::_softmax_out(p, p, -1, false);
+      out[bi].select(1, hi).copy_(fast_linear(p, vt[bi][hi], {}));
+    }
+  }
+  return out.view({batch, t, heads * d});
 }
 }  // namespace
 
@@ -57,6 +83,10 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
   // With a lowered c_attn (compute_precision.h) the two attention products run in the same
   // 16-bit type; the softmax stays float32.
   const torch::Tensor lw = lowered_weight(*c_attn);
+  if (!lw.defined() &&
+      takes_onednn_linear(q.select(0, 0).select(0, 0), k.select(0, 0).select(0, 0))) {
+    return linear_forward(*c_proj, attention_by_head(q, k, v, scale));
+  }
   const auto low = [&](const torch::Tensor& t) {
     return lw.defined() ? t.to(lw.scalar_type()) : t;
   };

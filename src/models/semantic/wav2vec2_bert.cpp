@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "xcodec/core/error.h"
+#include "xcodec/models/layers/compute_precision.h"
 
 namespace xcodec::models {
 namespace F = torch::nn::functional;
@@ -59,7 +60,8 @@ void Wav2Vec2BertFeedForwardImpl::pretty_print(std::ostream& s) const {
 }
 
 torch::Tensor Wav2Vec2BertFeedForwardImpl::forward(const torch::Tensor& x) {
-  return output_dense(activation(config.hidden_act, intermediate_dense(x)));
+  return linear_forward(*output_dense,
+                        activation(config.hidden_act, linear_forward(*intermediate_dense, x)));
 }
 
 // ---- self-attention ---------------------------------------------------------------------------
@@ -92,9 +94,10 @@ torch::Tensor Wav2Vec2BertSelfAttentionImpl::forward(const torch::Tensor& x,
   const int64_t heads = config.num_attention_heads, d = config.head_size();
   auto split = [&](const torch::Tensor& y) { return y.view({b, t, heads, d}).transpose(1, 2); };
   // Scaling q once scales both the content and the positional term, as the reference does.
-  const torch::Tensor q = split(linear_q(x)) * (1.0 / std::sqrt(static_cast<double>(d)));
-  const torch::Tensor k = split(linear_k(x));
-  const torch::Tensor v = split(linear_v(x));
+  const torch::Tensor q =
+      split(linear_forward(*linear_q, x)) * (1.0 / std::sqrt(static_cast<double>(d)));
+  const torch::Tensor k = split(linear_forward(*linear_k, x));
+  const torch::Tensor v = split(linear_forward(*linear_v, x));
   torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2));  // [B, h, T, T]
 
   // Relative positions take only left + right + 1 values, so q·E is computed once per table row
@@ -111,7 +114,7 @@ torch::Tensor Wav2Vec2BertSelfAttentionImpl::forward(const torch::Tensor& x,
   if (attention_bias.defined()) scores = scores + attention_bias;
   const torch::Tensor probs = torch::softmax(scores, -1);
   const torch::Tensor out = torch::matmul(probs, v).transpose(1, 2).reshape({b, t, heads * d});
-  return linear_out(out);
+  return linear_forward(*linear_out, out);
 }
 
 // ---- convolution module -----------------------------------------------------------------------
@@ -204,7 +207,7 @@ void Wav2Vec2BertFeatureProjectionImpl::reset() {
 }
 
 torch::Tensor Wav2Vec2BertFeatureProjectionImpl::forward(const torch::Tensor& features) {
-  return projection(layer_norm(features));
+  return linear_forward(*projection, layer_norm(features));
 }
 
 void Wav2Vec2BertOptions::validate() const {

@@ -35,7 +35,8 @@ void lower_compute_precision(torch::nn::Module& root, ComputePrecision precision
 torch::Tensor lowered_weight(const torch::nn::Module& module);
 torch::Tensor lowered_bias(const torch::nn::Module& module);
 
-/// `module->forward(x)`, through the 16-bit copy when there is one.
+/// `module->forward(x)`, through the 16-bit copy when there is one, else fast_linear()
+/// (onednn_linear.h).
 torch::Tensor linear_forward(torch::nn::LinearImpl& module, const torch::Tensor& x);
 torch::Tensor conv1d_forward(torch::nn::Conv1dImpl& module, const torch::Tensor& x);
 
