@@ -12,6 +12,7 @@
 #include "xcodec/losses/semantic_loss.h"
 #include "xcodec/models/codecs/semantic_teacher_factory.h"
 #include "xcodec/models/codecs/xcodec2_model.h"
+#include "xcodec/models/layers/parameter_init.h"
 #include "xcodec/models/semantic/wav2vec2_bert.h"
 
 namespace xcodec::models {
@@ -167,8 +168,13 @@ std::unique_ptr<CodecModel> load_family(const std::string& path, const CodecBuil
     }
   }
   const bool heads = file->contains("fc_post_s.weight") && !o.decode_only && !o.encode_only;
-  auto codec = std::make_unique<XCodec2Codec>(config, heads, o.seed, !o.decode_only,
-                                              !o.encode_only || o.decode_only);
+  std::unique_ptr<XCodec2Codec> codec;
+  {
+    // Every parameter is loaded, strictly, just below: no random initialisation first.
+    const SkipParameterInit skip_init;
+    codec = std::make_unique<XCodec2Codec>(config, heads, o.seed, !o.decode_only,
+                                           !o.encode_only || o.decode_only);
+  }
   codec->net_->load_weights(SafetensorsSource(file), /*strict=*/true);
   codec->net_->prepare_for_inference();
   codec->to(o.device);
@@ -182,7 +188,10 @@ std::unique_ptr<CodecModel> load_family(const std::string& path, const CodecBuil
     if (auto tc = meta.find("xcodec.teacher_config"); tc != meta.end())
       wo.config = Wav2Vec2BertConfig::from_json(tc->second, path);
     wo.num_layers = config.semantic.teacher_layer;
-    Wav2Vec2BertModel w2v(wo);
+    Wav2Vec2BertModel w2v = [&] {
+      const SkipParameterInit skip_init;  // loaded strictly below
+      return Wav2Vec2BertModel(wo);
+    }();
     load_wav2vec2_bert_weights(w2v, *file, "semantic_model.");
     SemanticTeacherOptions to;
     to.layer = wo.num_layers;

@@ -6,6 +6,7 @@
 #include "xcodec/core/logging.h"
 #include "xcodec/models/layers/compute_precision.h"
 #include "xcodec/models/layers/foldable.h"
+#include "xcodec/models/layers/parameter_init.h"
 
 namespace xcodec::models {
 
@@ -41,12 +42,14 @@ void XCodec2ModelImpl::reset() {
   generator_options.quantizer_only = !with_decoder_;
   generator = register_module("generator", CodecDecoderVocos(generator_options));
   if (with_encoder_)
-    fc_prior = register_module("fc_prior", torch::nn::Linear(config.fusion_dim(), v));
+    fc_prior =
+        register_module("fc_prior", make_linear(torch::nn::LinearOptions(config.fusion_dim(), v)));
   if (with_decoder_) {
-    fc_post_a = register_module("fc_post_a", torch::nn::Linear(v, config.codec_decoder.hidden_dim));
+    fc_post_a = register_module(
+        "fc_post_a", make_linear(torch::nn::LinearOptions(v, config.codec_decoder.hidden_dim)));
   }
   if (with_training_heads_) {
-    fc_post_s = register_module("fc_post_s", torch::nn::Linear(v, s.code_dim));
+    fc_post_s = register_module("fc_post_s", make_linear(torch::nn::LinearOptions(v, s.code_dim)));
     SemanticDecoder_module = register_module(
         "SemanticDecoder_module",
         make_semantic_decoder(s.code_dim, s.hidden_size, s.channels, s.kernel_size));

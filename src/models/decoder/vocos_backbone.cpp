@@ -4,6 +4,7 @@
 
 #include "xcodec/core/error.h"
 #include "xcodec/models/layers/compute_precision.h"
+#include "xcodec/models/layers/parameter_init.h"
 #include "xcodec/models/layers/resnet_block.h"
 #include "xcodec/models/layers/transformer_block.h"
 
@@ -18,8 +19,8 @@ void VocosBackboneImpl::reset() {
                       " must equal hidden_dim / heads = " + std::to_string(c) + " / " +
                       std::to_string(options.heads));
   }
-  embed = register_module("embed", torch::nn::Conv1d(torch::nn::Conv1dOptions(c, c, 7).padding(3)));
-  {
+  embed = register_module("embed", make_conv1d(torch::nn::Conv1dOptions(c, c, 7).padding(3)));
+  if (!parameter_init_skipped()) {
     torch::NoGradGuard no_grad;
     embed->weight.normal_(0.0, 0.02).clamp_(-2.0, 2.0);  // trunc_normal(0.02) as the original
     embed->bias.zero_();

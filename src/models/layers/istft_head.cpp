@@ -4,6 +4,7 @@
 
 #include "xcodec/core/error.h"
 #include "xcodec/models/layers/compute_precision.h"
+#include "xcodec/models/layers/parameter_init.h"
 
 namespace xcodec::models {
 
@@ -87,7 +88,8 @@ torch::Tensor IstftImpl::forward(const torch::Tensor& spec) {
 IstftHeadImpl::IstftHeadImpl(IstftHeadOptions options_) : options(options_) { reset(); }
 
 void IstftHeadImpl::reset() {
-  out = register_module("out", torch::nn::Linear(options.dim, options.n_fft + 2));
+  out =
+      register_module("out", make_linear(torch::nn::LinearOptions(options.dim, options.n_fft + 2)));
   istft = register_module("istft", Istft(IstftOptions(options.n_fft, options.hop_length)));
 }
 

@@ -4,6 +4,7 @@
 
 #include "xcodec/core/error.h"
 #include "xcodec/models/layers/compute_precision.h"
+#include "xcodec/models/layers/parameter_init.h"
 
 namespace xcodec::models {
 
@@ -19,13 +20,14 @@ void ResnetBlockImpl::reset() {
     return torch::nn::GroupNorm(
         torch::nn::GroupNormOptions(options.groups, c).eps(options.eps).affine(true));
   };
-  auto conv = [&] { return torch::nn::Conv1d(torch::nn::Conv1dOptions(c, c, 3).padding(1)); };
+  auto conv = [&] { return make_conv1d(torch::nn::Conv1dOptions(c, c, 3).padding(1)); };
   norm1 = register_module("norm1", norm());
   conv1 = register_module("conv1", conv());
   norm2 = register_module("norm2", norm());
   dropout = register_module("dropout", torch::nn::Dropout(options.dropout));
   conv2 = register_module("conv2", conv());
   // The original initialises the decoder's plain convs with trunc_normal(std 0.02), bias 0.
+  if (parameter_init_skipped()) return;
   torch::NoGradGuard no_grad;
   for (auto* cv : {&conv1, &conv2}) {
     // trunc_normal_(std 0.02, bounds ±2) == normal here: the bounds are 100 sigmas away.

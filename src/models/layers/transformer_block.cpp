@@ -7,12 +7,13 @@
 #include "xcodec/core/error.h"
 #include "xcodec/models/layers/compute_precision.h"
 #include "xcodec/models/layers/onednn_linear.h"
+#include "xcodec/models/layers/parameter_init.h"
 
 namespace xcodec::models {
 
 namespace {
 torch::nn::Linear linear_no_bias(int64_t in, int64_t out) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+  return make_linear(torch::nn::LinearOptions(in, out).bias(false));
 }
 
 // softmax(q kᵀ · scale) v for q, k, v [B, H, T, D], one (batch, head) at a time through

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "xcodec/models/layers/compute_precision.h"
+#include "xcodec/models/layers/parameter_init.h"
 
 namespace xcodec::models {
 
@@ -16,14 +17,17 @@ void WNConv1dImpl::reset() {
   // PyTorch's default Conv1d init (kaiming_uniform with a = sqrt(5)), then weight_norm takes
   // g = ||v|| so that the initial effective weight equals v.
   auto v = torch::empty({options.out_channels, options.in_channels, options.kernel_size});
-  torch::nn::init::kaiming_uniform_(v, std::sqrt(5.0));
-  auto g = torch::norm_except_dim(v, 2, 0);
+  const bool init = !parameter_init_skipped();
+  if (init) torch::nn::init::kaiming_uniform_(v, std::sqrt(5.0));
+  auto g = init ? torch::norm_except_dim(v, 2, 0) : torch::empty({options.out_channels, 1, 1});
   weight_g = register_parameter("weight_g", g);
   weight_v = register_parameter("weight_v", v);
   if (options.bias) {
     const double fan_in = static_cast<double>(options.in_channels * options.kernel_size);
     const double bound = 1.0 / std::sqrt(fan_in);
-    bias = register_parameter("bias", torch::empty({options.out_channels}).uniform_(-bound, bound));
+    auto b = torch::empty({options.out_channels});
+    if (init) b.uniform_(-bound, bound);
+    bias = register_parameter("bias", b);
   }
 }
 

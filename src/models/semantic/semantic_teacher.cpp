@@ -8,6 +8,7 @@
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
 #include "xcodec/io/safetensors.h"
+#include "xcodec/models/layers/parameter_init.h"
 
 namespace xcodec::models {
 
@@ -36,7 +37,10 @@ std::shared_ptr<const SemanticTeacher> SemanticTeacher::load(const std::string& 
   model_options.config = Wav2Vec2BertConfig::from_json_file(config_json);
   model_options.num_layers = options.layer;
   model_options.validate();
-  Wav2Vec2BertModel model(model_options);
+  Wav2Vec2BertModel model = [&] {
+    const SkipParameterInit skip_init;  // every weight is loaded, strictly, below
+    return Wav2Vec2BertModel(model_options);
+  }();
   const auto file = io::SafetensorsFile::open(weights);
   const int64_t n = load_wav2vec2_bert_weights(model, *file, options.prefix);
   XCODEC_LOG_INFO("[teacher] loaded " << n << " tensors from " << weights << " (hidden state "

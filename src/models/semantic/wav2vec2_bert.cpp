@@ -9,6 +9,7 @@
 
 #include "xcodec/core/error.h"
 #include "xcodec/models/layers/compute_precision.h"
+#include "xcodec/models/layers/parameter_init.h"
 
 namespace xcodec::models {
 namespace F = torch::nn::functional;
@@ -49,9 +50,11 @@ Wav2Vec2BertFeedForwardImpl::Wav2Vec2BertFeedForwardImpl(Wav2Vec2BertConfig c)
 
 void Wav2Vec2BertFeedForwardImpl::reset() {
   intermediate_dense = register_module(
-      "intermediate_dense", torch::nn::Linear(config.hidden_size, config.intermediate_size));
-  output_dense = register_module("output_dense",
-                                 torch::nn::Linear(config.intermediate_size, config.hidden_size));
+      "intermediate_dense",
+      make_linear(torch::nn::LinearOptions(config.hidden_size, config.intermediate_size)));
+  output_dense = register_module(
+      "output_dense",
+      make_linear(torch::nn::LinearOptions(config.intermediate_size, config.hidden_size)));
 }
 
 void Wav2Vec2BertFeedForwardImpl::pretty_print(std::ostream& s) const {
@@ -73,10 +76,10 @@ Wav2Vec2BertSelfAttentionImpl::Wav2Vec2BertSelfAttentionImpl(Wav2Vec2BertConfig 
 
 void Wav2Vec2BertSelfAttentionImpl::reset() {
   const int64_t h = config.hidden_size;
-  linear_q = register_module("linear_q", torch::nn::Linear(h, h));
-  linear_k = register_module("linear_k", torch::nn::Linear(h, h));
-  linear_v = register_module("linear_v", torch::nn::Linear(h, h));
-  linear_out = register_module("linear_out", torch::nn::Linear(h, h));
+  linear_q = register_module("linear_q", make_linear(torch::nn::LinearOptions(h, h)));
+  linear_k = register_module("linear_k", make_linear(torch::nn::LinearOptions(h, h)));
+  linear_v = register_module("linear_v", make_linear(torch::nn::LinearOptions(h, h)));
+  linear_out = register_module("linear_out", make_linear(torch::nn::LinearOptions(h, h)));
   distance_embedding =
       register_module("distance_embedding",
                       torch::nn::Embedding(config.num_relative_positions(), config.head_size()));
@@ -127,15 +130,15 @@ Wav2Vec2BertConvolutionModuleImpl::Wav2Vec2BertConvolutionModuleImpl(Wav2Vec2Ber
 void Wav2Vec2BertConvolutionModuleImpl::reset() {
   const int64_t h = config.hidden_size;
   layer_norm = register_module("layer_norm", models::layer_norm(config, h));
-  pointwise_conv1 = register_module(
-      "pointwise_conv1", torch::nn::Conv1d(torch::nn::Conv1dOptions(h, 2 * h, 1).bias(false)));
+  pointwise_conv1 = register_module("pointwise_conv1",
+                                    make_conv1d(torch::nn::Conv1dOptions(h, 2 * h, 1).bias(false)));
   depthwise_conv = register_module(
       "depthwise_conv",
       torch::nn::Conv1d(
           torch::nn::Conv1dOptions(h, h, config.conv_depthwise_kernel_size).groups(h).bias(false)));
   depthwise_layer_norm = register_module("depthwise_layer_norm", models::layer_norm(config, h));
-  pointwise_conv2 = register_module(
-      "pointwise_conv2", torch::nn::Conv1d(torch::nn::Conv1dOptions(h, h, 1).bias(false)));
+  pointwise_conv2 = register_module("pointwise_conv2",
+                                    make_conv1d(torch::nn::Conv1dOptions(h, h, 1).bias(false)));
 }
 
 void Wav2Vec2BertConvolutionModuleImpl::pretty_print(std::ostream& s) const {
@@ -202,8 +205,9 @@ Wav2Vec2BertFeatureProjectionImpl::Wav2Vec2BertFeatureProjectionImpl(Wav2Vec2Ber
 void Wav2Vec2BertFeatureProjectionImpl::reset() {
   layer_norm = register_module("layer_norm",
                                models::layer_norm(config, config.feature_projection_input_dim));
-  projection = register_module(
-      "projection", torch::nn::Linear(config.feature_projection_input_dim, config.hidden_size));
+  projection =
+      register_module("projection", make_linear(torch::nn::LinearOptions(
+                                        config.feature_projection_input_dim, config.hidden_size)));
 }
 
 torch::Tensor Wav2Vec2BertFeatureProjectionImpl::forward(const torch::Tensor& features) {
