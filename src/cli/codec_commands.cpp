@@ -43,7 +43,9 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
       ->capture_default_str();
   cmd->add_option("-j,--jobs", args->job.jobs, "files processed in parallel")
       ->capture_default_str();
-  cmd->add_option("--threads", args->codec.num_threads, "intra-op threads (0 = LibTorch default)")
+  cmd->add_option(
+         "--threads", args->codec.num_threads,
+         "intra-op threads per job (0 = the CPUs this process may use, shared among the jobs)")
       ->capture_default_str();
   cmd->add_flag(
       "--overwrite", args->job.overwrite,
@@ -56,6 +58,8 @@ void add_codec_command(CLI::App& root, const char* name, const char* help, infer
     // Decoding needs no encoder and encoding no decoder: load only the half a command uses.
     args->codec.decode_only = std::string(name) == "decode";
     args->codec.encode_only = std::string(name) == "encode";
+    if (args->codec.num_threads <= 0)
+      args->codec.num_threads = infer::default_threads_per_job(args->job.jobs);
     const auto codec = Codec::load(model, args->codec);
     XCODEC_LOG_INFO("[model] " << infer::describe_model(*codec, model));
     const auto r = infer::run_file_jobs(*codec, args->job);

@@ -1,10 +1,15 @@
 #include "xcodec/core/cpu_features.h"
 
+#ifdef __linux__
+#include <sched.h>
+#endif
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -145,6 +150,15 @@ bool cpu_onednn_avx512() {
     return onednn_avx512(cpu_features(), isa);
   }();
   return on;
+}
+
+int usable_cpu_count() {
+#ifdef __linux__
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+#endif
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 std::string cpu_summary() {

@@ -15,6 +15,7 @@
 
 #include "xcodec/audio/audio.h"
 #include "xcodec/audio/audio_extensions.h"
+#include "xcodec/core/cpu_features.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
 #include "xcodec/core/signals.h"
@@ -124,6 +125,10 @@ Codes load_codes(const std::string& path) {
   c.frames = t.size(1);
   c.data.assign(t.data_ptr<int32_t>(), t.data_ptr<int32_t>() + t.numel());
   return c;
+}
+
+int default_threads_per_job(int jobs) {
+  return std::max(1, usable_cpu_count() / std::max(1, jobs));
 }
 
 FileJobReport run_file_jobs(const Codec& codec, const FileJobOptions& o) {

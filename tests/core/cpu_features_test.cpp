@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -76,4 +77,11 @@ TEST(CpuFeatures, DetectionAgreesWithProcCpuinfo) {
   EXPECT_EQ(f.amx_bf16, flags.find(" amx_bf16 ") != std::string::npos);
   if (f.avx512) EXPECT_NE(flags.find(" avx512bw "), std::string::npos);
   EXPECT_FALSE(f.model_name.empty());
+}
+
+TEST(CpuFeatures, UsableCpuCountIsWithinTheMachine) {
+  const int n = xcodec::usable_cpu_count();
+  EXPECT_GE(n, 1);
+  const unsigned machine = std::thread::hardware_concurrency();
+  if (machine > 0) EXPECT_LE(n, static_cast<int>(machine));
 }

@@ -9,6 +9,7 @@
 #include "support/synthetic_speech.h"
 #include "support/test_support.h"
 #include "xcodec/audio/audio.h"
+#include "xcodec/core/cpu_features.h"
 #include "xcodec/data/prepare/prepare.h"
 #include "xcodec/infer/file_jobs.h"
 #include "xcodec/io/npy.h"
@@ -263,3 +264,11 @@ TEST_F(E2EInfer, ExplicitOutputFileIsReplacedFoldersSkipFinishedOnes) {
 
 }  // namespace
 }  // namespace xcodec
+
+TEST(FileJobs, DefaultThreadsShareTheUsableCpusAmongTheJobs) {
+  const int cpus = xcodec::usable_cpu_count();
+  EXPECT_EQ(xcodec::infer::default_threads_per_job(1), cpus);
+  EXPECT_EQ(xcodec::infer::default_threads_per_job(0), cpus);
+  EXPECT_EQ(xcodec::infer::default_threads_per_job(2), std::max(1, cpus / 2));
+  EXPECT_EQ(xcodec::infer::default_threads_per_job(4 * cpus), 1);
+}

@@ -39,6 +39,10 @@ bool onednn_avx512(const CpuFeatures& cpu, const std::string& onednn_max_isa);
 /// onednn_avx512() for this CPU and this process's environment (cached).
 bool cpu_onednn_avx512();
 
+/// The CPUs this process may run on (its affinity mask; taskset and cgroup cpusets shrink it),
+/// at least 1.
+int usable_cpu_count();
+
 /// One line naming the CPU and the flags that matter for speed:
 /// "AMD EPYC ... (AVX2 AVX-512 AVX512-BF16)".
 std::string cpu_summary();

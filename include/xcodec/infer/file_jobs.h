@@ -33,6 +33,10 @@ struct FileJobReport {
 /// Runs the job; throws IoError when the input does not exist or holds no candidate file.
 FileJobReport run_file_jobs(const Codec& codec, const FileJobOptions& options);
 
+/// Intra-op threads per job when the user names none: the usable CPUs shared among `jobs`
+/// (at least 1). LibTorch's own default can be a single thread (OpenMP's, on some machines).
+int default_threads_per_job(int jobs);
+
 /// Codes as written by `xcodec encode`: .npy int32 [num_quantizers, frames].
 void save_codes(const std::string& path, const Codes& codes);
 /// Reads such a file (int16/int32/int64 accepted); `frame_rate` is filled in by the caller.
