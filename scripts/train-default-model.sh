@@ -67,7 +67,7 @@ xcodec=${XCODEC:-$src_dir/build/xcodec}
 if [ ! -x "$xcodec" ]; then
   echo "== building xcodec"
   cmake -S "$src_dir" -B "$src_dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-  cmake --build "$src_dir/build" --target xcodec_cli
+  cmake --build "$src_dir/build" --target xcodec_launcher
 fi
 
 timed() {  # timed STAGE COMMAND...: runs it and appends its wall time to $timings

@@ -1,12 +1,14 @@
 // The xcodec program: one binary, one subcommand per file (see command.h).
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/inference_commands.h"
 #include "xcodec/core/allocator.h"
 #include "xcodec/core/error.h"
 #include "xcodec/core/logging.h"
@@ -45,24 +47,10 @@ void add_registered_commands(CLI::App& root) {
 
 }  // namespace xcodec::cli
 
-namespace {
-// The subcommand is the first argument that is not the global --log-level option or its value.
-bool is_inference_command(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--log-level") {
-      ++i;
-      continue;
-    }
-    if (a.rfind("--log-level=", 0) == 0) continue;
-    return a == "encode" || a == "decode" || a == "reconstruct" || a == "eval";
-  }
-  return false;
-}
-}  // namespace
-
 int main(int argc, char** argv) {
-  if (is_inference_command(argc, argv)) xcodec::reexec_with_passive_openmp_wait(argv);
+  // The `xcodec` launcher has set the policy already; run directly, the program re-executes.
+  const bool inference = xcodec::cli::is_inference_command(argc, argv);
+  if (inference) xcodec::reexec_with_passive_openmp_wait(argv);
   xcodec::cli::set_program_arguments(argc, argv);
   // Large temporaries of the convolutions otherwise page-fault on every call (docs/models.md).
   xcodec::tune_allocator_for_inference();
@@ -75,6 +63,10 @@ int main(int argc, char** argv) {
                  "debug|info|warn|error|off (default: $XCODEC_LOG_LEVEL or info)")
       ->each([](const std::string& v) { xcodec::set_log_level(xcodec::parse_log_level(v)); });
   xcodec::cli::add_registered_commands(app);
+  app.parse_complete_callback([inference] {
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    if (inference) XCODEC_LOG_DEBUG("[cli] OMP_WAIT_POLICY=" << (policy ? policy : "(unset)"));
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
