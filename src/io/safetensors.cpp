@@ -63,7 +63,9 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
     ::close(fd);
     throw IoError(path + ": too short for a safetensors file (" + std::to_string(size) + " bytes)");
   }
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  // Writable but private (copy-on-write): mapped_tensor() hands out pages that a caller may
+  // modify in place without touching the file.
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) throw IoError("cannot map '" + path + "': " + std::strerror(errno));
   f->map_ = static_cast<const unsigned char*>(map);
@@ -170,13 +172,24 @@ torch::Tensor SafetensorsFile::tensor(const std::string& name) const {
     std::memcpy(out.data_ptr(), src, e.end - e.begin);
     // The caller now owns a copy: drop the file's pages from this process (a later read
     // faults them in again from the file), so loading a model does not hold every weight
-    // twice. The mapping is private and read-only, so nothing can be lost.
+    // twice. Only pages wholly inside this tensor: a page it shares with a neighbour may back a
+    // mapped_tensor() that was written to, and dropping it would lose that write.
     static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const uintptr_t first = reinterpret_cast<uintptr_t>(src) & ~(page - 1);
-    const uintptr_t last = reinterpret_cast<uintptr_t>(src) + (e.end - e.begin);
-    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    const uintptr_t first = (reinterpret_cast<uintptr_t>(src) + page - 1) & ~(page - 1);
+    const uintptr_t last = (reinterpret_cast<uintptr_t>(src) + (e.end - e.begin)) & ~(page - 1);
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
   }
   return out;
+}
+
+torch::Tensor SafetensorsFile::mapped_tensor(const std::string& name) const {
+  const SafetensorsEntry& e = entry(name);
+  unsigned char* src = const_cast<unsigned char*>(map_) + data_start_ + e.begin;
+  const size_t align = c10::elementSize(e.dtype);
+  if (e.end == e.begin || reinterpret_cast<uintptr_t>(src) % align != 0) return tensor(name);
+  std::shared_ptr<const SafetensorsFile> keep = shared_from_this();
+  return torch::from_blob(
+      src, e.shape, [keep](void*) {}, torch::TensorOptions().dtype(e.dtype));
 }
 
 std::string to_safetensors(const std::vector<std::pair<std::string, torch::Tensor>>& tensors,

@@ -47,6 +47,43 @@ TEST(Safetensors, RoundTripsDtypesShapesAndMetadata) {
   EXPECT_THROW(file->tensor("missing"), IoError);
 }
 
+TEST(Safetensors, MappedTensorsUseTheFilesPagesAndNeverWriteTheFile) {
+  TempDir dir;
+  const std::string path = (dir.path() / "m.safetensors").string();
+  const torch::Tensor w = torch::randn({64, 32});
+  save_safetensors(path, {{"w", w}, {"n", torch::arange(5)}});
+  torch::Tensor mapped;
+  {
+    auto file = SafetensorsFile::open(path);
+    mapped = file->mapped_tensor("w");
+    EXPECT_TRUE(mapped.equal(w));
+    EXPECT_EQ(mapped.data_ptr(), file->mapped_tensor("w").data_ptr()) << "not a copy";
+    EXPECT_NE(mapped.data_ptr(), file->tensor("w").data_ptr());
+    EXPECT_TRUE(file->mapped_tensor("n").equal(torch::arange(5)));
+  }
+  // The tensor keeps the mapping alive after the file object is gone; a write stays private.
+  EXPECT_TRUE(mapped.equal(w));
+  mapped.mul_(2);
+  EXPECT_TRUE(SafetensorsFile::open(path)->tensor("w").equal(w)) << "the file changed";
+}
+
+TEST(Safetensors, AMisalignedTensorIsCopiedInsteadOfMapped) {
+  TempDir dir;
+  // One byte of u8, then a float32 at data offset 1: not 4-byte aligned in the mapping.
+  std::string json = R"({"b":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                     R"("f":{"dtype":"F32","shape":[1],"data_offsets":[1,5]}})";
+  json.append((8 - json.size() % 8) % 8, ' ');
+  std::string bytes = with_header(json, 0);
+  const float value = 1.5f;
+  bytes += '\x07';
+  bytes.append(reinterpret_cast<const char*>(&value), sizeof value);
+  const auto file = SafetensorsFile::open(write_bytes(dir, bytes));
+  const torch::Tensor f = file->mapped_tensor("f");
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(f.data_ptr()) % alignof(float), 0u);
+  EXPECT_FLOAT_EQ(f.item<float>(), 1.5f);
+  EXPECT_EQ(file->mapped_tensor("b").item<uint8_t>(), 7);
+}
+
 TEST(Safetensors, ReadsTheFixtureModel) {
   auto file =
       SafetensorsFile::open(xcodec::testing::fixture_path("xcodec2-small/model.safetensors"));

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "support/test_support.h"
+#include "xcodec/io/safetensors.h"
 #include "xcodec/models/codecs/xcodec2_model.h"
 #include "xcodec/models/layers/state_dict.h"
 
@@ -69,4 +70,31 @@ TEST(ParameterInit, AStrictlyLoadedModelBuiltWithoutInitComputesTheSame) {
   const torch::Tensor codes = torch::randint(0, 65536, {1, 1, 12});
   torch::InferenceMode inference;
   EXPECT_TRUE(torch::equal(loaded->decode(codes), reference->decode(codes)));
+}
+
+TEST(ParameterInit, AMappedLoadUsesTheFilesPagesAndComputesTheSame) {
+  torch::manual_seed(5);
+  xm::XCodec2Model reference(small_config(), /*with_training_heads=*/false);
+  xcodec::testing::TempDir dir;
+  const std::string path = (dir.path() / "m.safetensors").string();
+  xm::save_state(path, *reference);
+  reference->prepare_for_inference();
+  xm::XCodec2Model mapped{nullptr};
+  {
+    const xm::SkipParameterInit skip;
+    mapped = xm::XCodec2Model(small_config(), /*with_training_heads=*/false);
+  }
+  {
+    const auto file = xcodec::io::SafetensorsFile::open(path);
+    mapped->load_weights(xm::SafetensorsSource(file), /*strict=*/true, /*map_weights=*/true);
+    const std::string key = "generator.backbone.transformers.0.att.c_attn.weight";
+    const auto params = mapped->named_parameters();
+    ASSERT_NE(params.find(key), nullptr);
+    EXPECT_EQ(params[key].data_ptr(), file->mapped_tensor(key).data_ptr()) << "copied";
+  }
+  mapped->prepare_for_inference();  // the file object is gone: its pages stay mapped
+  torch::manual_seed(6);
+  const torch::Tensor codes = torch::randint(0, 65536, {1, 1, 12});
+  torch::InferenceMode inference;
+  EXPECT_TRUE(torch::equal(mapped->decode(codes), reference->decode(codes)));
 }

@@ -25,8 +25,9 @@ struct SafetensorsEntry {
   uint64_t end = 0;            ///< one past the last byte
 };
 
-/// A read-only, memory-mapped safetensors file. Cheap to keep open; tensors are copied out.
-class SafetensorsFile {
+/// A memory-mapped safetensors file. Cheap to keep open; tensors are copied out, or used in
+/// place (mapped_tensor).
+class SafetensorsFile : public std::enable_shared_from_this<SafetensorsFile> {
  public:
   /// Opens and validates `path`; throws IoError on any inconsistency.
   static std::shared_ptr<const SafetensorsFile> open(const std::string& path);
@@ -42,6 +43,12 @@ class SafetensorsFile {
   const SafetensorsEntry& entry(const std::string& name) const;
   /// A CPU tensor holding a copy of the data, in the stored dtype.
   torch::Tensor tensor(const std::string& name) const;
+  /// A CPU tensor over the file's own pages, without a copy, where the stored bytes are aligned
+  /// for the dtype (else tensor(name)). It keeps the file mapped while it lives. The mapping is
+  /// private: writing to the tensor changes this process's copy of the page, never the file.
+  /// Pages are read when first touched and, being the file's, can be dropped and re-read by the
+  /// kernel under memory pressure and are shared with other processes mapping the same file.
+  torch::Tensor mapped_tensor(const std::string& name) const;
   /// The "__metadata__" string map (empty if absent).
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 

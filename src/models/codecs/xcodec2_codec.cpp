@@ -175,7 +175,7 @@ std::unique_ptr<CodecModel> load_family(const std::string& path, const CodecBuil
     codec = std::make_unique<XCodec2Codec>(config, heads, o.seed, !o.decode_only,
                                            !o.encode_only || o.decode_only);
   }
-  codec->net_->load_weights(SafetensorsSource(file), /*strict=*/true);
+  codec->net_->load_weights(SafetensorsSource(file), /*strict=*/true, /*map_weights=*/true);
   codec->net_->prepare_for_inference();
   codec->to(o.device);
   if (o.decode_only) {
@@ -192,7 +192,7 @@ std::unique_ptr<CodecModel> load_family(const std::string& path, const CodecBuil
       const SkipParameterInit skip_init;  // loaded strictly below
       return Wav2Vec2BertModel(wo);
     }();
-    load_wav2vec2_bert_weights(w2v, *file, "semantic_model.");
+    load_wav2vec2_bert_weights(w2v, *file, "semantic_model.", /*map_weights=*/true);
     SemanticTeacherOptions to;
     to.layer = wo.num_layers;
     to.device = o.device;

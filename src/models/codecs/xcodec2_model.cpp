@@ -167,9 +167,11 @@ void XCodec2ModelImpl::prepare_for_training() {
   train();
 }
 
-LoadStateReport XCodec2ModelImpl::load_weights(const TensorSource& source, bool strict) {
+LoadStateReport XCodec2ModelImpl::load_weights(const TensorSource& source, bool strict,
+                                               bool map_weights) {
   LoadStateOptions lo;
   lo.strict = strict;
+  lo.map_weights = map_weights;
   lo.foreign_prefixes = {"semantic_model."};
   lo.optional_prefixes = {"fc_post_s.", "SemanticDecoder_module."};
   if (!with_encoder_) {

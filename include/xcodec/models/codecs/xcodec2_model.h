@@ -105,7 +105,9 @@ class XCodec2ModelImpl : public torch::nn::Cloneable<XCodec2ModelImpl> {
   /// Loads weights by the original key names. `semantic_model.*` keys are reported as foreign
   /// (the teacher is built elsewhere); fc_post_s / SemanticDecoder_module may be absent.
   /// Re-folds when prepared for inference. Throws CheckpointError when strict and not ok().
-  LoadStateReport load_weights(const TensorSource& source, bool strict = true);
+  /// `map_weights`: parameters use the source's memory where it lends it (LoadStateOptions).
+  LoadStateReport load_weights(const TensorSource& source, bool strict = true,
+                               bool map_weights = false);
   LoadStateReport load_weights(const std::string& safetensors_path, bool strict = true);
   /// Writes the persistent state with metadata {format_version, model, config (YAML)}.
   void save_weights(const std::string& path) const;

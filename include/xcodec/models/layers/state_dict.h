@@ -28,6 +28,10 @@ struct LoadStateOptions {
   /// Throw CheckpointError (with the full report) when anything is missing, unexpected or
   /// mis-shaped.
   bool strict = true;
+  /// CPU tensors of the stored dtype use the source's memory instead of a copy where it can
+  /// lend it (TensorSource::mapped: a safetensors file's pages). For inference loads: saves
+  /// the copy's time and memory.
+  bool map_weights = false;
 };
 
 struct LoadStateReport {
@@ -50,6 +54,8 @@ class TensorSource {
   virtual std::vector<std::string> keys() const = 0;
   virtual std::vector<int64_t> shape(const std::string& key) const = 0;
   virtual torch::Tensor tensor(const std::string& key) const = 0;
+  /// The tensor without a copy where the source can lend its memory; tensor(key) otherwise.
+  virtual torch::Tensor mapped(const std::string& key) const { return tensor(key); }
   virtual std::string describe() const = 0;
 };
 
@@ -62,6 +68,7 @@ class SafetensorsSource : public TensorSource {
     return file_->entry(key).shape;
   }
   torch::Tensor tensor(const std::string& key) const override { return file_->tensor(key); }
+  torch::Tensor mapped(const std::string& key) const override { return file_->mapped_tensor(key); }
   std::string describe() const override { return file_->path(); }
 
  private:
@@ -81,7 +88,8 @@ class MapSource : public TensorSource {
 };
 
 /// Copies every matching tensor into `module` (converted to the module tensor's dtype and
-/// device, under NoGrad) and reports the rest. Shapes are checked before anything is copied.
+/// device, under NoGrad), or with map_weights points it at the source's memory, and reports
+/// the rest. Shapes are checked before anything is copied.
 LoadStateReport load_state(torch::nn::Module& module, const TensorSource& source,
                            const LoadStateOptions& options = {});
 
