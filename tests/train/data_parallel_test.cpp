@@ -235,6 +235,9 @@ TEST(GradientReducer, TwoRanksOverTcpEqualOneProcessWithTheWholeBatch) {
   }
   std::vector<std::vector<torch::Tensor>> grads(2), weights(2);
   std::vector<std::string> errors(2);
+  // Built here, not in the rank threads: make_net seeds and draws from the one global
+  // generator, and two threads doing that at once gave the ranks different weights.
+  std::vector<torch::nn::Sequential> nets = {make_net(), make_net()};
   auto rank_main = [&](int rank) {
     try {
       DistributedEnv env;
@@ -248,7 +251,7 @@ TEST(GradientReducer, TwoRanksOverTcpEqualOneProcessWithTheWholeBatch) {
       DataParallelOptions o;
       o.timeout = std::chrono::milliseconds(20000);
       DataParallel dp(env, o);
-      auto net = make_net();
+      auto net = nets[rank];
       GradientReducerOptions ro;
       ro.first_bucket_bytes = 256;  // several buckets, so some go out during backward
       ro.bucket_cap_bytes = 2048;
