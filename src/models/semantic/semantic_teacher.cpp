@@ -42,7 +42,7 @@ std::shared_ptr<const SemanticTeacher> SemanticTeacher::load(const std::string& 
     return Wav2Vec2BertModel(model_options);
   }();
   const auto file = io::SafetensorsFile::open(weights);
-  const int64_t n = load_wav2vec2_bert_weights(model, *file, options.prefix, /*map_weights=*/true);
+  const int64_t n = load_wav2vec2_bert_weights(model, *file, options.prefix);
   XCODEC_LOG_INFO("[teacher] loaded " << n << " tensors from " << weights << " (hidden state "
                                       << options.layer << " of "
                                       << model_options.config.num_hidden_layers << " layers)");

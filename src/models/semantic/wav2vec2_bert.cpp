@@ -320,7 +320,7 @@ const std::set<std::string>& layer_parameter_names() {
 }  // namespace
 
 int64_t load_wav2vec2_bert_weights(Wav2Vec2BertModel& model, const io::SafetensorsFile& file,
-                                   const std::string& prefix, bool map_weights) {
+                                   const std::string& prefix) {
   torch::NoGradGuard no_grad;
   std::vector<std::string> problems;
   std::set<std::string> expected;
@@ -339,11 +339,7 @@ int64_t load_wav2vec2_bert_weights(Wav2Vec2BertModel& model, const io::Safetenso
                          shape_str(target.sizes()));
       return;
     }
-    if (map_weights && target.device().is_cpu() && entry.dtype == target.scalar_type()) {
-      target.set_data(file.mapped_tensor(key));
-    } else {
-      target.copy_(file.tensor(key).to(target.device(), target.scalar_type()));
-    }
+    target.copy_(file.tensor(key).to(target.device(), target.scalar_type()));
     ++loaded;
   };
   for (auto& p : model->named_parameters(/*recurse=*/true)) load_one(p.key(), p.value());

@@ -173,9 +173,8 @@ TORCH_MODULE(Wav2Vec2BertModel);
 /// Keys of the checkpoint that the truncated model does not need are allowed: known layer tensors
 /// of layers num_layers..num_hidden_layers-1 (not loaded, shapes not checked), `masked_spec_embed`
 /// (spec-augment only), `adapter.*` and `intermediate_ffn.*`.
-/// Keys outside `prefix` are ignored. Returns the number of tensors loaded. `map_weights`: CPU
-/// parameters of the stored dtype use the file's pages instead of a copy (mapped_tensor).
+/// Keys outside `prefix` are ignored. Returns the number of tensors loaded.
 int64_t load_wav2vec2_bert_weights(Wav2Vec2BertModel& model, const io::SafetensorsFile& file,
-                                   const std::string& prefix = "", bool map_weights = false);
+                                   const std::string& prefix = "");
 
 }  // namespace xcodec::models
