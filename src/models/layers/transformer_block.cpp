@@ -19,8 +19,8 @@ torch::nn::Linear linear_no_bias(int64_t in, int64_t out) {
 // softmax(q kᵀ · scale) v for q, k, v [B, H, T, D], one (batch, head) at a time through
 // fast_linear (oneDNN): a head's T x T scores stay in cache for the softmax, which runs in
 // place, and the result lands time-major as [B, T, H·D], the layout c_proj reads. Scaling q
-// instead of the scores is exact for power-of-two scales (head_dim 64 or 256) and 1 ulp
-// otherwise.
+// instead of the scores changes nothing when the scale is a power of two (head_dim 4, 16, 64,
+// 256) and only float32 rounding otherwise.
 torch::Tensor attention_by_head(const torch::Tensor& q, const torch::Tensor& k,
                                 const torch::Tensor& v, double scale) {
   const int64_t batch = q.size(0);
