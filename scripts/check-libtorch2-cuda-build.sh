@@ -43,7 +43,7 @@ if ! grep -q "^C10_CUDA_LIBRARY:FILEPATH=$cache/root/" "$build/CMakeCache.txt"; 
   exit 1
 fi
 cmake --build "$build" -j"$(nproc)"
-exe="$build/xcodec"
+exe="$build/xcodec-main"  # the program itself (`xcodec` is its launcher without LibTorch)
 echo "check-libtorch2-cuda: $(find "$build" -name '*.o' | wc -l) objects compiled; $exe links:"
 readelf -d "$exe" | grep -E 'NEEDED.*(torch|c10)' | sed 's/.*Shared library: /  /'
 torch_version=$(awk '/define TORCH_VERSION_(MAJOR|MINOR|PATCH)/ {v = v (v == "" ? "" : ".") $3} END {print v}' "$version_h")
