@@ -6,6 +6,8 @@
 /// each other (full-config decode RTF 0.23 → 0.14 on two cores with a passive wait). libgomp
 /// reads the policy once, when it is loaded, so it cannot be changed from inside a running
 /// program; `reexec_with_passive_openmp_wait` restarts the program with OMP_WAIT_POLICY=passive.
+/// The `xcodec` launcher (src/cli/launcher/) sets the policy before LibTorch loads, so for the
+/// command line this restart only happens when `xcodec-main` is started directly.
 
 namespace xcodec {
 
