@@ -63,10 +63,12 @@ int main(int argc, char** argv) {
                  "debug|info|warn|error|off (default: $XCODEC_LOG_LEVEL or info)")
       ->each([](const std::string& v) { xcodec::set_log_level(xcodec::parse_log_level(v)); });
   xcodec::cli::add_registered_commands(app);
-  app.parse_complete_callback([inference] {
-    const char* policy = std::getenv("OMP_WAIT_POLICY");
-    if (inference) XCODEC_LOG_DEBUG("[cli] OMP_WAIT_POLICY=" << (policy ? policy : "(unset)"));
-  });
+  if (inference) {
+    app.parse_complete_callback([] {
+      const char* policy = std::getenv("OMP_WAIT_POLICY");
+      XCODEC_LOG_DEBUG("[cli] OMP_WAIT_POLICY=" << (policy ? policy : "(unset)"));
+    });
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

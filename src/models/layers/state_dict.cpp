@@ -124,15 +124,13 @@ LoadStateReport load_state(torch::nn::Module& module, const TensorSource& source
   }
   torch::NoGradGuard no_grad;
   for (auto& [dst, name] : to_copy) {
-    if (options.map_weights && dst.device().is_cpu()) {
-      const torch::Tensor lent = source.mapped(name);
-      if (lent.scalar_type() == dst.scalar_type()) {
-        dst.set_data(lent);  // the module's own tensor, now over the source's memory
-        report.loaded.push_back(name);
-        continue;
-      }
+    const bool map = options.map_weights && dst.device().is_cpu();
+    const torch::Tensor t = map ? source.mapped(name) : source.tensor(name);
+    if (map && t.scalar_type() == dst.scalar_type()) {
+      dst.set_data(t);  // the module's own tensor, now over the source's memory
+    } else {
+      dst.copy_(t.to(dst.device(), dst.scalar_type()));
     }
-    dst.copy_(source.tensor(name).to(dst.device(), dst.scalar_type()));
     report.loaded.push_back(name);
   }
   return report;
